@@ -1,0 +1,133 @@
+# The toolchain: one non-recursive Makefile.
+#   make            build every program into $(B)/bin
+#   make demo       install missing packages, build, decode the sample clip
+#   make check      install missing packages, build, run every test
+#   make asan       the same tests on an AddressSanitizer+UBSan build
+#   make fuzz       run each libFuzzer target for FUZZTIME seconds
+#   make bench      benchmarks against their peers (bench/RESULTS.md)
+#   make install    PREFIX, DESTDIR, BINDIR, MANPREFIX honoured
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANPREFIX ?= $(PREFIX)/share/man
+
+B ?= build
+CC ?= cc
+CXX ?= c++
+CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
+ALL_CPPFLAGS = -Ilib -D_GNU_SOURCE -DTOOLCHAIN_VERSION='"$(VERSION)"' -MMD -MP $(CPPFLAGS)
+
+PKG_CONFIG ?= pkg-config
+AV_PKGS = libavformat libavcodec libswscale libavutil libavdevice
+AV_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(AV_PKGS) 2>/dev/null)
+AV_LIBS := $(shell $(PKG_CONFIG) --libs $(AV_PKGS) 2>/dev/null || \
+	echo -lavdevice -lavformat -lavcodec -lswscale -lavutil)
+# Debian's split OpenCV -dev packages ship no .pc file: fall back to the
+# installed headers and the modules we use.
+OPENCV_CFLAGS := $(shell $(PKG_CONFIG) --cflags opencv4 2>/dev/null || \
+	echo -I/usr/include/opencv4)
+OPENCV_LIBS := $(shell $(PKG_CONFIG) --libs opencv4 2>/dev/null || \
+	echo -lopencv_video -lopencv_objdetect -lopencv_dnn \
+	-lopencv_imgproc -lopencv_core)
+CSV_LIBS = -lcsv
+LIBS = $(CSV_LIBS) -lm
+
+# Per-program link flags: LIBS_<program>.
+LIBS_frames = $(AV_LIBS)
+CFLAGS_frames = $(AV_CFLAGS)
+
+PROGS = $(notdir $(wildcard cmd/*))
+LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
+LIBA = $(B)/libtoolchain.a
+UNIT = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+TOOLS = $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(wildcard tests/tools/*.c))
+MANS = $(wildcard man/*.[15])
+
+all: $(PROGS:%=$(B)/bin/%)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_$(word 2,$(subst /, ,$*))) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# One link rule per program, from the sources in its cmd/ folder.
+define prog_rule
+$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_$(1)) $$(LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+test-progs: all $(UNIT) $(TOOLS)
+
+# The installer is idempotent and quick when nothing is missing.
+deps:
+	scripts/install-deps
+
+# The quick start: decode the bundled clip and say what it holds.
+demo: deps
+	$(MAKE) all
+	$(B)/bin/frames --info testdata/sample.mp4
+	$(B)/bin/frames -v testdata/sample.mp4 > /dev/null
+
+check: deps
+	$(MAKE) test-progs
+	tests/run --build $(B)
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+asan: deps
+	$(MAKE) B=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
+		test-progs
+	ASAN_OPTIONS=detect_leaks=1 tests/run --build build/asan
+
+# libFuzzer targets: clang only, one binary per tests/fuzz/fuzz_*.c.
+FUZZTIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -Ilib
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(wildcard lib/*.c) $(LIBS)
+fuzz-build: $(FUZZ_BIN)
+fuzz: fuzz-build
+	tests/fuzz/run --build $(B) --seconds $(FUZZTIME)
+
+bench: all
+	bench/run --build $(B)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
+		$(DESTDIR)$(MANPREFIX)/man5
+	for p in $(PROGS); do cp -f $(B)/bin/$$p $(DESTDIR)$(BINDIR)/; done
+	for m in $(MANS); do \
+		s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MANS); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$${m#man/}; done
+
+clean:
+	rm -rf build
+
+.PHONY: all test-progs deps demo check asan fuzz fuzz-build bench install \
+	uninstall clean
+.PRECIOUS: $(B)/%.o
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

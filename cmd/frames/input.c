@@ -1,0 +1,229 @@
+#include <err.h>
+#include <libavutil/pixdesc.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "frames.h"
+
+/* Longest wait between two reconnection attempts, seconds. */
+#define BACKOFF_MAX 30.0
+
+int
+input_is_live(const char *name, const char *format)
+{
+	if (strncmp(name, "/dev/", 5) == 0)
+		return 1;
+	if (format != NULL && (strcmp(format, "v4l2") == 0 ||
+	    strcmp(format, "video4linux2") == 0 ||
+	    strcmp(format, "x11grab") == 0))
+		return 1;
+	return strstr(name, "://") != NULL && strncmp(name, "file:", 5) != 0;
+}
+
+ts_us
+wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (ts_us)ts.tv_sec * TS_US_PER_S + ts.tv_nsec / 1000;
+}
+
+/* Network inputs: a read timeout so a dead server is noticed, and RTSP
+ * over TCP, which survives the packet loss of real camera links. */
+static AVDictionary *
+open_options(const struct options *opt)
+{
+	AVDictionary *d = NULL;
+	int64_t us = (int64_t)(opt->timeout * 1e6);
+
+	if (strstr(opt->input, "://") == NULL)
+		return NULL;
+	av_dict_set_int(&d, "rw_timeout", us, 0);
+	av_dict_set_int(&d, "timeout", us, 0);
+	if (strncmp(opt->input, "rtsp://", 7) == 0)
+		av_dict_set(&d, "rtsp_transport", "tcp", 0);
+	return d;
+}
+
+static int
+open_format(struct input *in, const struct options *opt)
+{
+	const AVInputFormat *ifmt = NULL;
+	AVDictionary *d = open_options(opt);
+	int rc;
+
+	if (opt->format != NULL &&
+	    (ifmt = av_find_input_format(opt->format)) == NULL) {
+		warnx("--format: unknown input format: '%s'", opt->format);
+		av_dict_free(&d);
+		return -1;
+	}
+	/* "-" is standard input, which libav spells "pipe:0". */
+	rc = avformat_open_input(&in->fmt, strcmp(opt->input, "-") == 0 ?
+	    "pipe:0" : opt->input, ifmt, &d);
+	av_dict_free(&d);
+	if (rc < 0) {
+		warnx("%s: %s", opt->name, av_err2str(rc));
+		return -1;
+	}
+	rc = avformat_find_stream_info(in->fmt, NULL);
+	if (rc < 0) {
+		warnx("%s: cannot read stream information: %s", opt->name,
+		    av_err2str(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_decoder(struct input *in, const struct options *opt)
+{
+	const AVCodec *codec = NULL;
+	AVStream *st;
+	int rc;
+
+	rc = av_find_best_stream(in->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec,
+	    0);
+	if (rc < 0) {
+		warnx("%s: %s", opt->name, rc == AVERROR_DECODER_NOT_FOUND ?
+		    "no decoder for its video stream" : "no video stream");
+		return -1;
+	}
+	in->stream = rc;
+	st = in->fmt->streams[rc];
+	for (unsigned i = 0; i < in->fmt->nb_streams; i++)
+		if ((int)i != rc)
+			in->fmt->streams[i]->discard = AVDISCARD_ALL;
+	in->start_pts = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
+
+	in->dec = avcodec_alloc_context3(codec);
+	if (in->dec == NULL)
+		errx(1, "out of memory");
+	avcodec_parameters_to_context(in->dec, st->codecpar);
+	in->dec->pkt_timebase = st->time_base;
+	in->dec->thread_count = opt->threads;
+	in->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+	/* Report damage instead of quietly concealing it: a concealed frame
+	 * would show motion that never happened. */
+	in->dec->err_recognition |= AV_EF_EXPLODE;
+	rc = avcodec_open2(in->dec, codec, NULL);
+	if (rc < 0) {
+		warnx("%s: cannot open the %s decoder: %s", opt->name,
+		    codec->name, av_err2str(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+input_open(struct input *in, const struct options *opt)
+{
+	memset(in, 0, sizeof *in);
+	in->live = input_is_live(opt->input, opt->format);
+	if (open_format(in, opt) < 0 || open_decoder(in, opt) < 0) {
+		input_close(in);
+		return -1;
+	}
+	return 0;
+}
+
+void
+input_close(struct input *in)
+{
+	avcodec_free_context(&in->dec);
+	avformat_close_input(&in->fmt);
+}
+
+int
+input_reconnect(struct input *in, const struct options *opt)
+{
+	double delay = 0.5;
+
+	input_close(in);
+	for (;;) {
+		warnx("%s: reconnecting in %.1f s", opt->name, delay);
+		usleep((useconds_t)(delay * 1e6));
+		if (input_open(in, opt) == 0) {
+			warnx("%s: reconnected", opt->name);
+			return 0;
+		}
+		delay = delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : delay * 2;
+	}
+}
+
+static void
+put_rational(struct csv_out *w, AVRational r)
+{
+	if (r.num > 0 && r.den > 0)
+		csvout_double(w, av_q2d(r), 3);
+	else
+		csvout_str(w, "");
+}
+
+static void
+put_seconds(struct csv_out *w, int64_t v, AVRational tb)
+{
+	if (v == AV_NOPTS_VALUE)
+		csvout_str(w, "");
+	else
+		csvout_double(w, (double)v * av_q2d(tb), 3);
+}
+
+static void
+put_stream(struct csv_out *w, const AVFormatContext *fmt, unsigned i)
+{
+	const AVStream *st = fmt->streams[i];
+	const AVCodecParameters *par = st->codecpar;
+	int video = par->codec_type == AVMEDIA_TYPE_VIDEO;
+	const char *pix = video ? av_get_pix_fmt_name(par->format) : NULL;
+	char tb[64];
+
+	csvout_str(w, fmt->iformat->name);
+	csvout_long(w, i);
+	csvout_str(w, av_get_media_type_string(par->codec_type) ?
+	    av_get_media_type_string(par->codec_type) : "unknown");
+	csvout_str(w, avcodec_get_name(par->codec_id));
+	if (video && par->width > 0) {
+		csvout_long(w, par->width);
+		csvout_long(w, par->height);
+	} else {
+		csvout_str(w, "");
+		csvout_str(w, "");
+	}
+	csvout_str(w, pix ? pix : "");
+	put_rational(w, video ? st->avg_frame_rate : (AVRational){ 0, 0 });
+	snprintf(tb, sizeof tb, "%d/%d", st->time_base.num, st->time_base.den);
+	csvout_str(w, tb);
+	put_seconds(w, st->start_time, st->time_base);
+	put_seconds(w, st->duration, st->time_base);
+	if (st->nb_frames > 0)
+		csvout_long(w, st->nb_frames);
+	else
+		csvout_str(w, "");
+	if (par->bit_rate > 0)
+		csvout_long(w, par->bit_rate);
+	else
+		csvout_str(w, "");
+	csvout_end(w);
+}
+
+int
+input_print_info(const struct input *in, const char *name)
+{
+	static const char *const header[] = { "format", "index", "type",
+		"codec", "width", "height", "pix_fmt", "fps", "time_base",
+		"start", "duration", "frames", "bit_rate" };
+	struct csv_out w;
+
+	(void)name;
+	csvout_init(&w, stdout);
+	csvout_row(&w, sizeof header / sizeof *header, header);
+	for (unsigned i = 0; i < in->fmt->nb_streams; i++)
+		put_stream(&w, in->fmt, i);
+	cli_check_write(stdout, "stdout");
+	return 0;
+}

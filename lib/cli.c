@@ -1,0 +1,132 @@
+#include "cli.h"
+
+#include <err.h>
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef TOOLCHAIN_VERSION
+#define TOOLCHAIN_VERSION "unknown"
+#endif
+
+extern char *program_invocation_short_name;
+
+void
+cli_init(void)
+{
+	setlocale(LC_CTYPE, "");
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	cli_usage_hint();
+}
+
+void
+cli_usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+	    program_invocation_short_name);
+	exit(EXIT_USAGE);
+}
+
+void
+cli_version(void)
+{
+	printf("%s (toolchain) %s\n", program_invocation_short_name,
+	    TOOLCHAIN_VERSION);
+	exit(cli_finish(0));
+}
+
+void
+cli_check_write(FILE *fp, const char *what)
+{
+	if (!ferror(fp))
+		return;
+	if (errno == EPIPE)
+		exit(0);
+	err(1, "%s", what);
+}
+
+int
+cli_finish(int status)
+{
+	/* fflush first: fclose's errno is unreliable for buffered data. */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno == EPIPE)
+			return status;
+		warn("stdout");
+		return 1;
+	}
+	if (fclose(stdout) == EOF) {
+		warn("stdout");
+		return 1;
+	}
+	return status;
+}
+
+double
+cli_double(const char *opt, const char *arg, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v))
+		cli_usage_error("%s: not a number: '%s'", opt, arg);
+	if (v < lo || v > hi)
+		cli_usage_error("%s: out of range [%g, %g]: '%s'", opt, lo, hi,
+		    arg);
+	return v;
+}
+
+long
+cli_long(const char *opt, const char *arg, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno == ERANGE)
+		cli_usage_error("%s: not an integer: '%s'", opt, arg);
+	if (v < lo || v > hi)
+		cli_usage_error("%s: out of range [%ld, %ld]: '%s'", opt, lo,
+		    hi, arg);
+	return v;
+}
+
+void
+cli_ints(const char *opt, const char *arg, char sep, int count, int *out)
+{
+	const char *p = arg;
+	char *end = NULL;
+	long v;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || errno == ERANGE || v < 0 || v > 1 << 20)
+			break;
+		out[i] = (int)v;
+		if (i + 1 < count && *end != sep)
+			break;
+		p = end + 1;
+	}
+	if (i < count || end == NULL || *end != '\0')
+		cli_usage_error("%s: expected %d non-negative integers "
+		    "separated by '%c': '%s'", opt, count, sep, arg);
+}

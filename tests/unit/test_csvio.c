@@ -1,0 +1,192 @@
+#include <stdlib.h>
+
+#include "csvio.h"
+#include "tap.h"
+
+/* A reader over the bytes s[0..n). */
+static struct csv_in *
+reader(const char *s, size_t n, FILE **fp)
+{
+	*fp = fmemopen((void *)s, n, "r");
+	return csvin_new(*fp, "in.csv");
+}
+
+static void
+done(struct csv_in *r, FILE *fp)
+{
+	csvin_free(r);
+	fclose(fp);
+}
+
+/* Header then records; the last read must fail with msg in the error. */
+static void
+fails_with(const char *s, size_t n, const char *msg, const char *what)
+{
+	FILE *fp;
+	struct csv_in *r = reader(s, n, &fp);
+	int rc = csvin_header(r);
+
+	while (rc >= 0 && (rc = csvin_read(r)) > 0)
+		;
+	ok(rc < 0, "%s: fails", what);
+	has_str(csvin_error(r), msg, "%s: message", what);
+	done(r, fp);
+}
+
+static void
+test_basic(void)
+{
+	const char s[] = "ts,src,value\n1,cam1,0.5\n2,\"a,b\",\"say \"\"hi\"\"\"\n";
+	FILE *fp;
+	struct csv_in *r = reader(s, sizeof s - 1, &fp);
+
+	ok(csvin_header(r) == 0, "header reads");
+	ok(csvin_ncols(r) == 3, "three columns");
+	ok(csvin_col(r, "value") == 2 && csvin_col(r, "nope") == -1,
+	    "columns by name");
+	ok(csvin_read(r) == 1, "first record");
+	is_str(csvin_field(r, 1), "cam1", "plain field");
+	ok(csvin_line(r) == 2, "first record on line 2");
+	ok(csvin_read(r) == 1, "second record");
+	is_str(csvin_field(r, 1), "a,b", "quoted comma");
+	is_str(csvin_field(r, 2), "say \"hi\"", "doubled quotes");
+	ok(csvin_field_len(r, 2) == 8, "field length");
+	ok(csvin_read(r) == 0, "end of input");
+	done(r, fp);
+}
+
+static void
+test_line_numbers(void)
+{
+	const char s[] = "a,b\r\n1,\"x\ny\"\r\n\r\n3,4\r\n5,zz";
+	FILE *fp;
+	struct csv_in *r = reader(s, sizeof s - 1, &fp);
+	double v;
+
+	csvin_header(r);
+	ok(csvin_read(r) == 1 && csvin_line(r) == 2, "CRLF record line 2");
+	is_str(csvin_field(r, 1), "x\ny", "quoted newline kept");
+	ok(csvin_read(r) == 1 && csvin_line(r) == 5,
+	    "a blank line is skipped and counted");
+	ok(csvin_double(r, 1, &v) == 0 && v == 4, "number");
+	ok(csvin_read(r) == 1 && csvin_line(r) == 6,
+	    "last record without a line end");
+	ok(csvin_double(r, 1, &v) < 0, "not a number");
+	is_str(csvin_error(r), "in.csv: line 6: column \"b\": not a number: "
+	    "\"zz\"", "number error names line, column and text");
+	done(r, fp);
+}
+
+static void
+test_bom_and_spaces(void)
+{
+	const char s[] = "\xef\xbb\xbfts, v \n 1 ,2\n";
+	FILE *fp;
+	struct csv_in *r = reader(s, sizeof s - 1, &fp);
+
+	ok(csvin_header(r) == 0 && csvin_col(r, "ts") == 0,
+	    "byte order mark is not part of the first name");
+	ok(csvin_col(r, " v ") == 1, "spaces are part of a name");
+	csvin_read(r);
+	is_str(csvin_field(r, 0), " 1 ", "spaces are kept in fields");
+	done(r, fp);
+}
+
+static void
+test_big_field(void)
+{
+	size_t big = 10u << 20;
+	size_t n = 4 + big + 3;
+	char *s = malloc(n);
+	FILE *fp;
+	struct csv_in *r;
+
+	memcpy(s, "a,b\n", 4);
+	memset(s + 4, 'x', big);
+	memcpy(s + 4 + big, ",1\n", 3);
+	r = reader(s, n, &fp);
+	csvin_header(r);
+	ok(csvin_read(r) == 1 && csvin_field_len(r, 0) == big,
+	    "a 10 MB field is read whole");
+	ok(csvin_read(r) == 0, "then end of input");
+	done(r, fp);
+	free(s);
+}
+
+static void
+test_too_big_field(void)
+{
+	size_t big = CSVIN_MAX_RECORD + 10;
+	size_t n = 5 + big;
+	char *s = malloc(n);
+
+	memcpy(s, "a,b\n\"", 5);
+	memset(s + 5, 'x', big);
+	fails_with(s, n, "line 2: field longer than", "a 64 MB quoted field");
+	memcpy(s, "a,b\nx", 5);
+	fails_with(s, n, "line 2: ", "a 64 MB unquoted field");
+	free(s);
+}
+
+static void
+test_hostile(void)
+{
+	static const char nul[] = "a,b\n1,x\0y\n";
+
+	fails_with("", 0, "in.csv: empty input: no header line", "empty");
+	fails_with("a,b\n1,\"open\n2,3\n", 16,
+	    "line 2: unterminated quoted field", "unterminated quote");
+	fails_with(nul, sizeof nul - 1, "line 2: field 2 contains a NUL byte",
+	    "embedded NUL");
+	fails_with("a,b\n1,2,3\n", 10, "line 2: 3 fields, but the header has 2",
+	    "extra field");
+	fails_with("a,b\n1,2\n3\n", 10, "line 3: 1 fields, but the header has 2",
+	    "missing field");
+	fails_with("a,b\n1,x\"y\n", 10, "line 2: malformed quoting",
+	    "quote inside a field");
+	fails_with("a,b\n1,\"x\"y\n", 11, "line 2: malformed quoting",
+	    "text after a closing quote");
+	fails_with("a,a\n", 4, "duplicate column \"a\"", "duplicate name");
+	fails_with("a,,c\n", 5, "column 2 has no name", "empty name");
+	fails_with("a,b\r1,2\n", 8, "carriage return without a line feed",
+	    "bare CR");
+}
+
+static void
+test_writer(void)
+{
+	char *out = NULL;
+	size_t n = 0;
+	FILE *fp = open_memstream(&out, &n);
+	struct csv_out w;
+	const char *row[] = { "x", "" };
+
+	csvout_init(&w, fp);
+	csvout_str(&w, "plain");
+	csvout_str(&w, "a,b");
+	csvout_str(&w, "say \"hi\"");
+	csvout_str(&w, "two\nlines");
+	csvout_end(&w);
+	csvout_double(&w, -0.0001, 3);
+	csvout_double(&w, 2.5, 2);
+	csvout_long(&w, -42);
+	csvout_end(&w);
+	csvout_row(&w, 2, row);
+	fclose(fp);
+	is_str(out, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\n"
+	    "0.000,2.50,-42\nx,\n", "quoting only where needed");
+	free(out);
+}
+
+int
+main(void)
+{
+	test_basic();
+	test_line_numbers();
+	test_bom_and_spaces();
+	test_big_field();
+	test_too_big_field();
+	test_hostile();
+	test_writer();
+	return tap_done();
+}

@@ -1,0 +1,107 @@
+#include "tap.h"
+#include "tstime.h"
+
+static void
+parses(const char *s, ts_us want)
+{
+	ts_us got = 0;
+	int rc = ts_parse(s, &got);
+
+	ok(rc == 0 && got == want, "parse \"%s\" = %lld (got %lld, rc %d)", s,
+	    (long long)want, (long long)got, rc);
+}
+
+static void
+rejects(const char *s)
+{
+	ts_us got;
+
+	ok(ts_parse(s, &got) < 0, "reject \"%s\"", s);
+}
+
+static void
+unix_round_trip(ts_us t, const char *want)
+{
+	char buf[TS_BUFSZ];
+	ts_us back = 0;
+
+	is_str(ts_format_unix(t, buf), want, "format unix %lld", (long long)t);
+	ok(ts_parse(buf, &back) == 0 && back == t, "round trip unix %s", buf);
+}
+
+static void
+rfc3339_round_trip(ts_us t, const char *want)
+{
+	char buf[TS_BUFSZ];
+	ts_us back = 0;
+
+	is_str(ts_format_rfc3339(t, buf), want, "format rfc3339 %lld",
+	    (long long)t);
+	ok(ts_parse(buf, &back) == 0 && back == t, "round trip rfc3339 %s",
+	    buf);
+}
+
+int
+main(void)
+{
+	parses("1764000000", INT64_C(1764000000000000));
+	parses("1764000000.5", INT64_C(1764000000500000));
+	parses("1764000000.000001", INT64_C(1764000000000001));
+	parses("1764000000.1234565", INT64_C(1764000000123457));
+	parses("1764000000.1234564", INT64_C(1764000000123456));
+	parses("0", 0);
+	parses(".25", 250000);
+	parses("-0.5", -500000);
+	parses("-3", -3000000);
+	parses("+7", 7000000);
+	parses("2026-11-24T10:00:00Z", INT64_C(1795514400000000));
+	parses("2026-11-24T10:00:00.5Z", INT64_C(1795514400500000));
+	parses("2026-11-24t10:00:00.5z", INT64_C(1795514400500000));
+	parses("2026-11-24 10:00:00Z", INT64_C(1795514400000000));
+	parses("2026-11-24T11:00:00+01:00", INT64_C(1795514400000000));
+	parses("2026-11-24T05:30:00-04:30", INT64_C(1795514400000000));
+	parses("1970-01-01T00:00:00Z", 0);
+	parses("1969-12-31T23:59:59.75Z", -250000);
+	parses("2024-02-29T00:00:00Z", INT64_C(1709164800000000));
+	parses("2016-12-31T23:59:60Z", INT64_C(1483228800000000));
+
+	rejects("");
+	rejects(".");
+	rejects("-");
+	rejects("1.");
+	rejects("1e9");
+	rejects("12abc");
+	rejects(" 12");
+	rejects("12 ");
+	rejects("nan");
+	rejects("inf");
+	rejects("99999999999999999999999");
+	rejects("2026-11-24");
+	rejects("2026-11-24T10:00:00");          /* no zone: ambiguous */
+	rejects("2026-13-01T00:00:00Z");
+	rejects("2026-02-29T00:00:00Z");         /* not a leap year */
+	rejects("2026-11-24T24:00:00Z");
+	rejects("2026-11-24T10:00:00+1:00");
+	rejects("2026-11-24T10:00:00.Z");
+	rejects("2026-11-24T10:00:00Zjunk");
+
+	/* A length-limited parse must not read past its end. */
+	{
+		ts_us t = 0;
+		ok(ts_parse_n("12345", 2, &t) == 0 && t == 12000000,
+		    "parse_n stops at its length");
+	}
+
+	unix_round_trip(INT64_C(1764000000000000), "1764000000.000000");
+	unix_round_trip(INT64_C(1764000000008333), "1764000000.008333");
+	unix_round_trip(-500000, "-0.500000");
+	unix_round_trip(-1500000, "-1.500000");
+	rfc3339_round_trip(INT64_C(1795514400500000), "2026-11-24T10:00:00.5Z");
+	rfc3339_round_trip(INT64_C(1795514400000000), "2026-11-24T10:00:00Z");
+	rfc3339_round_trip(INT64_C(1795514400000001),
+	    "2026-11-24T10:00:00.000001Z");
+	rfc3339_round_trip(-250000, "1969-12-31T23:59:59.75Z");
+
+	ok(ts_from_sec(0.0083333) == 8333, "from_sec rounds to the microsecond");
+	return tap_done();
+}

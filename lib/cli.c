@@ -16,8 +16,9 @@
 extern char *program_invocation_short_name;
 
 void
-cli_init(void)
+cli_init(char **argv)
 {
+	argv[0] = program_invocation_short_name;
 	setlocale(LC_CTYPE, "");
 	signal(SIGPIPE, SIG_IGN);
 }

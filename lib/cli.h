@@ -15,8 +15,9 @@
 #define EXIT_USAGE 2
 
 /* Locale for text only (numbers stay in "C"), SIGPIPE ignored so EPIPE
- * arrives as an error we can handle. */
-void cli_init(void);
+ * arrives as an error we can handle, and argv[0] shortened to the program's
+ * name so that getopt's messages look like ours whatever the path. */
+void cli_init(char **argv);
 
 /* "prog: MSG" and a hint to --help, then exit 2. */
 void cli_usage_error(const char *fmt, ...)

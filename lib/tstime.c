@@ -230,7 +230,10 @@ ts_format_rfc3339(ts_us t, char buf[TS_BUFSZ])
 		snprintf(buf, TS_BUFSZ, "invalid");
 		return buf;
 	}
-	n = strftime(buf, TS_BUFSZ, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Not strftime's %Y, which drops the leading zeros of years < 1000. */
+	n = (size_t)snprintf(buf, TS_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
 	if (us != 0) {
 		int len = snprintf(buf + n, TS_BUFSZ - n, ".%06lld",
 		    (long long)us);

@@ -57,8 +57,12 @@ frame_time(struct output *o, const struct input *in, const AVFrame *f)
 		    o->last_raw + f->pkt_duration;
 	o->last_raw = raw;
 	t = raw_to_us(in, raw);
-	if (in->live && !o->clock_set)
-		o->offset = wall_clock() - o->info.t0 - t;
+	if (in->live && !o->clock_set) {
+		ts_us now = wall_clock();
+		if (!o->opt->has_t0 && !o->started)
+			o->info.t0 = now;      /* XT0: when the first frame came */
+		o->offset = now - o->info.t0 - t;
+	}
 	o->clock_set = 1;
 	t += o->offset;
 	if (o->written > 0 && t <= o->last_pts)
@@ -360,6 +364,23 @@ cut_short(struct output *o, const struct input *in, const AVPacket *pkt)
 	return 1;
 }
 
+static int
+take_packet(struct output *o, struct input *in, const AVPacket *pkt,
+    AVFrame *f)
+{
+	if (pkt->stream_index != in->stream)
+		return GO_ON;
+	/* A live stream joined mid-way (or after a reconnect) starts with
+	 * frames whose references were never sent: wait for a key frame
+	 * rather than report them as damage. */
+	if (!in->keyed && !(pkt->flags & AV_PKT_FLAG_KEY))
+		return GO_ON;
+	in->keyed = 1;
+	if (cut_short(o, in, pkt))
+		return o->opt->skip_bad ? GO_ON : FAULT;
+	return decode_packet(o, in, pkt, f);
+}
+
 static void
 summary(const struct output *o)
 {
@@ -391,7 +412,7 @@ decode_run(struct input *in, const struct options *opt)
 		errx(1, "out of memory");
 	strcpy(o.info.src, opt->src);
 	o.info.has_t0 = 1;
-	o.info.t0 = opt->has_t0 ? opt->t0 : in->live ? wall_clock() : 0;
+	o.info.t0 = opt->has_t0 ? opt->t0 : 0;
 	o.info.interlace = 'p';
 	seek_start(in, opt);
 	while (rc == GO_ON) {
@@ -400,10 +421,7 @@ decode_run(struct input *in, const struct options *opt)
 			rc = read_failed(&o, in, got);
 			continue;
 		}
-		if (pkt->stream_index == in->stream && cut_short(&o, in, pkt))
-			rc = opt->skip_bad ? GO_ON : FAULT;
-		else if (pkt->stream_index == in->stream)
-			rc = decode_packet(&o, in, pkt, f);
+		rc = take_packet(&o, in, pkt, f);
 		av_packet_unref(pkt);
 	}
 	/* Frames still inside the decoder came before any fault: keep them. */

@@ -33,6 +33,7 @@ struct options {
 	int threads;            /* --threads, 0 for one per core */
 	int reconnect;          /* --reconnect */
 	double timeout;         /* --timeout seconds, live inputs */
+	const char *rtsp_transport; /* --rtsp-transport udp|tcp, or NULL */
 	int skip_bad;           /* --skip-bad */
 	int info;               /* --info */
 	int verbose;            /* -v */
@@ -44,6 +45,7 @@ struct input {
 	AVCodecContext *dec;
 	int stream;             /* index of the video stream */
 	int live;               /* a URL or device, not a file */
+	int keyed;              /* a key frame has been seen: decode from it */
 	int64_t start_pts;      /* stream start, in stream time base */
 };
 

@@ -32,8 +32,8 @@ wall_clock(void)
 	return (ts_us)ts.tv_sec * TS_US_PER_S + ts.tv_nsec / 1000;
 }
 
-/* Network inputs: a read timeout so a dead server is noticed, and RTSP
- * over TCP, which survives the packet loss of real camera links. */
+/* Network inputs: a read timeout so a dead server is noticed, and the
+ * RTSP transport if one was asked for (libav tries UDP, then TCP). */
 static AVDictionary *
 open_options(const struct options *opt)
 {
@@ -44,8 +44,8 @@ open_options(const struct options *opt)
 		return NULL;
 	av_dict_set_int(&d, "rw_timeout", us, 0);
 	av_dict_set_int(&d, "timeout", us, 0);
-	if (strncmp(opt->input, "rtsp://", 7) == 0)
-		av_dict_set(&d, "rtsp_transport", "tcp", 0);
+	if (opt->rtsp_transport != NULL)
+		av_dict_set(&d, "rtsp_transport", opt->rtsp_transport, 0);
 	return d;
 }
 

@@ -22,7 +22,8 @@ usage(FILE *fp, int status)
 	    "[--frames N]\n"
 	    "              [--t0 TIME] [--threads N] [--reconnect] "
 	    "[--timeout SEC]\n"
-	    "              [--format FMT] [--skip-bad] [input]\n"
+	    "              [--rtsp-transport udp|tcp] [--format FMT] "
+	    "[--skip-bad] [input]\n"
 	    "       frames --info [--format FMT] [input]\n"
 	    "\n"
 	    "Decode video into a YUV4MPEG2 stream on stdout (gray by default).\n"
@@ -47,6 +48,8 @@ usage(FILE *fp, int status)
 	    "backoff\n"
 	    "  --timeout SEC    live inputs: give up on a silent source "
 	    "(default 10)\n"
+	    "  --rtsp-transport udp|tcp  RTSP over this only (default: UDP, "
+	    "then TCP)\n"
 	    "  --format FMT     force the input format (v4l2, mpegts, ...)\n"
 	    "  --skip-bad       report corrupt frames and go on instead of "
 	    "stopping\n"
@@ -60,7 +63,7 @@ usage(FILE *fp, int status)
 enum {
 	OPT_SRC = 256, OPT_COLOR, OPT_FPS, OPT_CROP, OPT_SCALE, OPT_START,
 	OPT_DURATION, OPT_FRAMES, OPT_T0, OPT_THREADS, OPT_RECONNECT,
-	OPT_TIMEOUT, OPT_FORMAT, OPT_SKIP_BAD, OPT_INFO, OPT_VERSION,
+	OPT_TIMEOUT, OPT_RTSP_TRANSPORT, OPT_FORMAT, OPT_SKIP_BAD, OPT_INFO, OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -76,6 +79,7 @@ static const struct option longopts[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "rtsp-transport", required_argument, NULL, OPT_RTSP_TRANSPORT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
 	{ "info", no_argument, NULL, OPT_INFO },
@@ -156,6 +160,12 @@ parse_option(int c, const char *arg, struct options *opt)
 	case OPT_TIMEOUT:
 		opt->timeout = cli_double("--timeout", arg, 0.1, 86400);
 		break;
+	case OPT_RTSP_TRANSPORT:
+		if (strcmp(arg, "udp") != 0 && strcmp(arg, "tcp") != 0)
+			cli_usage_error("--rtsp-transport: udp or tcp: '%s'",
+			    arg);
+		opt->rtsp_transport = arg;
+		break;
 	case OPT_FORMAT: opt->format = arg; break;
 	case OPT_SKIP_BAD: opt->skip_bad = 1; break;
 	case OPT_INFO: opt->info = 1; break;
@@ -225,7 +235,7 @@ main(int argc, char **argv)
 	struct input in;
 	int c, status;
 
-	cli_init();
+	cli_init(argv);
 	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1)
 		parse_option(c, optarg, &opt);
 	if (argc - optind > 1)

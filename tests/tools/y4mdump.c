@@ -47,7 +47,7 @@ main(int argc, char **argv)
 	uint8_t *buf;
 	int rc;
 
-	cli_init();
+	cli_init(argv);
 	if (y4m_open(&r, stdin, "stdin") < 0)
 		errx(1, "%s", r.err);
 	buf = malloc(r.frame_size);

@@ -101,6 +101,7 @@ main(void)
 	rfc3339_round_trip(INT64_C(1795514400000001),
 	    "2026-11-24T10:00:00.000001Z");
 	rfc3339_round_trip(-250000, "1969-12-31T23:59:59.75Z");
+	rfc3339_round_trip(INT64_C(-62135596800000000), "0001-01-01T00:00:00Z");
 
 	ok(ts_from_sec(0.0083333) == 8333, "from_sec rounds to the microsecond");
 	return tap_done();

@@ -524,3 +524,21 @@ csvout_row(struct csv_out *w, size_t n, const char *const *fields)
 		csvout_str(w, fields[i]);
 	csvout_end(w);
 }
+
+void
+csvout_record(struct csv_out *w, const struct csv_in *r, int end)
+{
+	for (size_t i = 0; i < r->nf; i++)
+		csvout_field(w, csvin_field(r, i), csvin_field_len(r, i));
+	if (end)
+		csvout_end(w);
+}
+
+void
+csvout_header(struct csv_out *w, const struct csv_in *r, int end)
+{
+	for (size_t i = 0; i < r->nh; i++)
+		csvout_str(w, csvin_colname(r, i));
+	if (end)
+		csvout_end(w);
+}

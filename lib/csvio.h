@@ -70,5 +70,10 @@ void csvout_long(struct csv_out *w, long long v);
 void csvout_end(struct csv_out *w);
 /* A whole line of NUL-terminated fields. */
 void csvout_row(struct csv_out *w, size_t n, const char *const *fields);
+/* The reader's current record, every field as read: how a program passes
+ * on the columns it does not know. Ends the line only if end is set. */
+void csvout_record(struct csv_out *w, const struct csv_in *r, int end);
+/* The reader's header, for a program that passes rows on. */
+void csvout_header(struct csv_out *w, const struct csv_in *r, int end);
 
 #endif

@@ -41,9 +41,11 @@ LIBS = $(CSV_LIBS) -lm
 # Per-program link flags: LIBS_<program>.
 LIBS_frames = $(AV_LIBS)
 CFLAGS_frames = $(AV_CFLAGS)
+LIBS_motionpts = $(OPENCV_LIBS) -lstdc++
 
 PROGS = $(notdir $(wildcard cmd/*))
-LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
+LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c)) \
+	$(patsubst %.cpp,$(B)/%.o,$(wildcard lib/*.cpp))
 LIBA = $(B)/libtoolchain.a
 UNIT = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 TOOLS = $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(wildcard tests/tools/*.c))
@@ -54,6 +56,12 @@ all: $(PROGS:%=$(B)/bin/%)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_$(word 2,$(subst /, ,$*))) -c -o $@ $<
+
+# The one C++ file: OpenCV behind lib/vision.h.
+$(B)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CPPFLAGS) $(OPENCV_CFLAGS) -std=c++17 -Wall -Wextra \
+		$(CXXFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
@@ -92,8 +100,8 @@ check: deps
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 asan: deps
-	$(MAKE) B=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
-		test-progs
+	$(MAKE) B=build/asan CFLAGS="$(ASAN_FLAGS)" CXXFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="$(ASAN_FLAGS)" test-progs
 	ASAN_OPTIONS=detect_leaks=1 tests/run --build build/asan
 
 # libFuzzer targets: clang only, one binary per tests/fuzz/fuzz_*.c.

@@ -1,0 +1,220 @@
+#include <err.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "motionpts.h"
+
+/* Look again for corners in a region this often when it has fewer points
+ * than it may and none were lost (seconds). */
+#define REPICK_INTERVAL 1.0
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		err(1, "out of memory");
+	return p;
+}
+
+/* The LK window reaches win/2 << levels pixels around a point at the top
+ * of the pyramid: the crop keeps that much around the region. */
+static struct vis_rect
+crop_for(struct vis_rect r, int w, int h, const struct vis_params *lk)
+{
+	int m = (lk->win / 2 + 2) << lk->levels;
+	int x0 = r.x - m < 0 ? 0 : r.x - m;
+	int y0 = r.y - m < 0 ? 0 : r.y - m;
+	int x1 = r.x + r.w + m > w ? w : r.x + r.w + m;
+	int y1 = r.y + r.h + m > h ? h : r.y + r.h + m;
+
+	return (struct vis_rect){ x0, y0, x1 - x0, y1 - y0 };
+}
+
+struct region *
+region_new(const struct roi_spec *spec, int w, int h,
+    const struct options *opt)
+{
+	struct region *reg = xcalloc(1, sizeof *reg);
+
+	reg->spec = spec;
+	reg->trk = vis_tracker_new(&opt->lk);
+	if (reg->trk == NULL)
+		errx(1, "out of memory");
+	reg->crop = crop_for(spec->r, w, h, &opt->lk);
+	reg->pts = xcalloc((size_t)opt->max, sizeof *reg->pts);
+	reg->ref = xcalloc((size_t)opt->max * 2, sizeof *reg->ref);
+	reg->cur = xcalloc((size_t)opt->max * 2, sizeof *reg->cur);
+	reg->scratch = xcalloc((size_t)opt->max * 2, sizeof *reg->scratch);
+	reg->errs = xcalloc((size_t)opt->max, sizeof *reg->errs);
+	reg->fb = xcalloc((size_t)opt->max, sizeof *reg->fb);
+	reg->ok = xcalloc((size_t)opt->max, 1);
+	reg->next_id = 1;
+	return reg;
+}
+
+void
+region_free(struct region *reg)
+{
+	if (reg == NULL)
+		return;
+	vis_tracker_free(reg->trk);
+	free(reg->pts);
+	free(reg->ref);
+	free(reg->cur);
+	free(reg->scratch);
+	free(reg->errs);
+	free(reg->fb);
+	free(reg->ok);
+	free(reg);
+}
+
+static int
+cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of (a - b) over the points, fields chosen by offset. */
+static float
+median_offset(const struct region *reg, size_t a, size_t b)
+{
+	float *v = reg->scratch, m;
+
+	if (reg->n == 0)
+		return 0;
+	for (int i = 0; i < reg->n; i++) {
+		const char *p = (const char *)&reg->pts[i];
+		v[i] = *(const float *)(p + a) - *(const float *)(p + b);
+	}
+	qsort(v, (size_t)reg->n, sizeof *v, cmp_float);
+	m = reg->n % 2 ? v[reg->n / 2] :
+	    (v[reg->n / 2 - 1] + v[reg->n / 2]) / 2;
+	return m;
+}
+
+#define OFF(f) offsetof(struct point, f)
+
+/*
+ * Make the current frame the region's reference image. Points keep their
+ * first reference position r, so displacement stays measured from the
+ * same place; only the template they are tracked from is renewed.
+ */
+static void
+anchor(struct region *reg, const struct vis_image *img, ts_us ts)
+{
+	for (int i = 0; i < reg->n; i++) {
+		reg->pts[i].tx = reg->pts[i].x;
+		reg->pts[i].ty = reg->pts[i].y;
+	}
+	reg->ax = median_offset(reg, OFF(tx), OFF(rx));
+	reg->ay = median_offset(reg, OFF(ty), OFF(ry));
+	vis_set_reference(reg->trk, img, reg->crop);
+	reg->anchored = 1;
+	reg->anchored_at = ts;
+}
+
+/* New corners in the reference image, away from the points we have. */
+static void
+replenish(struct region *reg, ts_us ts, const struct options *opt)
+{
+	int want = opt->max - reg->n, got;
+	float *avoid = reg->ref, *found = reg->cur, gx, gy;
+
+	for (int i = 0; i < reg->n; i++) {
+		avoid[2 * i] = reg->pts[i].tx;
+		avoid[2 * i + 1] = reg->pts[i].ty;
+	}
+	got = vis_pick(reg->trk, reg->spec->r, want, opt->quality,
+	    opt->min_dist, avoid, reg->n, found);
+	/* Where the new points are now: where the others have gone. */
+	gx = median_offset(reg, OFF(x), OFF(tx));
+	gy = median_offset(reg, OFF(y), OFF(ty));
+	for (int i = 0; i < got; i++) {
+		struct point *p = &reg->pts[reg->n++];
+		p->id = reg->next_id++;
+		p->tx = found[2 * i];
+		p->ty = found[2 * i + 1];
+		p->rx = p->tx - reg->ax;
+		p->ry = p->ty - reg->ay;
+		p->x = p->tx + gx;
+		p->y = p->ty + gy;
+	}
+	if (reg->n == 0 && !reg->flat)
+		warnx("region \"%s\": nothing to track (a flat image?); "
+		    "looking again every %g s", reg->spec->name,
+		    REPICK_INTERVAL);
+	reg->flat = reg->n == 0;
+	reg->picked = 1;
+	reg->picked_at = ts;
+	reg->dropped = 0;
+}
+
+static int
+needs_points(const struct region *reg, ts_us ts, const struct options *opt)
+{
+	if (reg->n >= opt->max)
+		return 0;
+	return reg->dropped > 0 || !reg->picked ||
+	    ts - reg->picked_at >= ts_from_sec(REPICK_INTERVAL);
+}
+
+/* Keep the points that were found, came back to where they started and
+ * stayed in the frame. */
+static void
+keep_reliable(struct region *reg, const uint8_t *ok, const float *fb,
+    const struct vis_image *img, const struct options *opt)
+{
+	int kept = 0;
+
+	for (int i = 0; i < reg->n; i++) {
+		struct point *p = &reg->pts[i];
+		if (!ok[i] || !(fb[i] <= opt->fb_max) || p->x < 0 ||
+		    p->y < 0 || p->x > img->w - 1 || p->y > img->h - 1)
+			continue;
+		p->err = fb[i];
+		reg->pts[kept++] = *p;
+	}
+	reg->dropped += reg->n - kept;
+	reg->n = kept;
+}
+
+static void
+track(struct region *reg, const struct vis_image *img,
+    const struct options *opt)
+{
+	size_t n = (size_t)reg->n;
+	float *ref = reg->ref, *cur = reg->cur;
+
+	for (size_t i = 0; i < n; i++) {
+		ref[2 * i] = reg->pts[i].tx;
+		ref[2 * i + 1] = reg->pts[i].ty;
+		cur[2 * i] = reg->pts[i].x;
+		cur[2 * i + 1] = reg->pts[i].y;
+	}
+	vis_track(reg->trk, img, reg->n, ref, cur, reg->ok, reg->errs,
+	    reg->fb);
+	for (size_t i = 0; i < n; i++) {
+		reg->pts[i].x = cur[2 * i];
+		reg->pts[i].y = cur[2 * i + 1];
+	}
+	keep_reliable(reg, reg->ok, reg->fb, img, opt);
+}
+
+void
+region_frame(struct region *reg, const struct vis_image *img, ts_us ts,
+    const struct options *opt)
+{
+	if (!reg->anchored || (opt->reanchor > 0 &&
+	    ts - reg->anchored_at >= ts_from_sec(opt->reanchor)))
+		anchor(reg, img, ts);
+	if (needs_points(reg, ts, opt))
+		replenish(reg, ts, opt);
+	if (reg->n > 0)
+		track(reg, img, opt);
+}

@@ -1,0 +1,154 @@
+// The only C++ in the project: OpenCV behind lib/vision.h.
+#include "vision.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/video/tracking.hpp>
+
+#include <cmath>
+#include <new>
+#include <vector>
+
+struct vis_tracker {
+	vis_params p;
+	cv::Rect rect;                  // the crop, in frame pixels
+	cv::Mat ref;                    // its own copy of the reference crop
+	std::vector<cv::Mat> ref_pyr;   // with derivatives, for forward LK
+	std::vector<cv::Mat> cur_pyr;   // reused from frame to frame
+};
+
+static cv::Mat
+wrap(const vis_image *img)
+{
+	return cv::Mat(img->h, img->w, CV_8UC1, const_cast<uint8_t *>(img->data),
+	    (size_t)img->stride);
+}
+
+static cv::Size
+win_size(const vis_tracker *t)
+{
+	return cv::Size(t->p.win, t->p.win);
+}
+
+static cv::TermCriteria
+criteria(const vis_tracker *t)
+{
+	return cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
+	    t->p.max_iter, t->p.eps);
+}
+
+extern "C" vis_tracker *
+vis_tracker_new(const vis_params *p)
+{
+	vis_tracker *t = new (std::nothrow) vis_tracker;
+
+	if (t != nullptr)
+		t->p = *p;
+	return t;
+}
+
+extern "C" void
+vis_tracker_free(vis_tracker *t)
+{
+	delete t;
+}
+
+extern "C" void
+vis_set_reference(vis_tracker *t, const vis_image *img, vis_rect r)
+{
+	t->rect = cv::Rect(r.x, r.y, r.w, r.h) & cv::Rect(0, 0, img->w, img->h);
+	t->ref = wrap(img)(t->rect).clone();
+	cv::buildOpticalFlowPyramid(t->ref, t->ref_pyr, win_size(t),
+	    t->p.levels, true);
+}
+
+static std::vector<cv::Point2f>
+to_points(const float *xy, int n, cv::Point2f shift)
+{
+	std::vector<cv::Point2f> v((size_t)n);
+
+	for (int i = 0; i < n; i++)
+		v[(size_t)i] = cv::Point2f(xy[2 * i], xy[2 * i + 1]) - shift;
+	return v;
+}
+
+extern "C" int
+vis_pick(vis_tracker *t, vis_rect pick, int max, double quality,
+    double min_dist, const float *avoid, int n_avoid, float *out)
+{
+	cv::Rect area = cv::Rect(pick.x, pick.y, pick.w, pick.h) & t->rect;
+	cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
+	std::vector<cv::Point2f> found;
+	int n = 0;
+
+	if (area.empty() || max <= 0)
+		return 0;
+	cv::Mat mask = cv::Mat::zeros(t->ref.size(), CV_8UC1);
+	mask(area - t->rect.tl()) = 255;
+	// Existing points keep their neighbourhood: no new corner next to one.
+	for (const cv::Point2f &q : to_points(avoid, n_avoid, origin))
+		cv::circle(mask, q, (int)std::ceil(min_dist), 0, -1);
+	cv::goodFeaturesToTrack(t->ref, found, max, quality, min_dist, mask, 3);
+	if (found.empty())
+		return 0;
+	cv::cornerSubPix(t->ref, found, cv::Size(5, 5), cv::Size(-1, -1),
+	    cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
+	    40, 0.001));
+	for (const cv::Point2f &q : found) {
+		out[2 * n] = q.x + origin.x;
+		out[2 * n + 1] = q.y + origin.y;
+		n++;
+	}
+	return n;
+}
+
+extern "C" void
+vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
+    float *cur, uint8_t *ok, float *err, float *fb)
+{
+	cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
+	std::vector<cv::Point2f> p0 = to_points(ref, n, origin);
+	std::vector<cv::Point2f> p1 = to_points(cur, n, origin);
+	std::vector<uchar> st, st_back;
+	std::vector<float> e, e_back;
+
+	if (n == 0)
+		return;
+	cv::Mat crop = wrap(img)(t->rect);
+	cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), t->p.levels,
+	    fb != nullptr);
+	cv::calcOpticalFlowPyrLK(t->ref_pyr, t->cur_pyr, p0, p1, st, e,
+	    win_size(t), t->p.levels, criteria(t),
+	    cv::OPTFLOW_USE_INITIAL_FLOW);
+	if (fb != nullptr) {
+		// Back from where we landed: a point that does not return to
+		// where it started was not really found.
+		std::vector<cv::Point2f> back = p0;
+		cv::calcOpticalFlowPyrLK(t->cur_pyr, t->ref_pyr, p1, back,
+		    st_back, e_back, win_size(t), t->p.levels, criteria(t),
+		    cv::OPTFLOW_USE_INITIAL_FLOW);
+		for (int i = 0; i < n; i++)
+			fb[i] = st_back[(size_t)i] ?
+			    (float)cv::norm(back[(size_t)i] - p0[(size_t)i]) :
+			    INFINITY;
+	}
+	for (int i = 0; i < n; i++) {
+		cur[2 * i] = p1[(size_t)i].x + origin.x;
+		cur[2 * i + 1] = p1[(size_t)i].y + origin.y;
+		ok[i] = st[(size_t)i];
+		err[i] = e[(size_t)i];
+	}
+}
+
+extern "C" void
+vis_draw_marker(uint8_t *data, int w, int h, int stride, float x, float y,
+    float x2, float y2, uint8_t v)
+{
+	cv::Mat m(h, w, CV_8UC1, data, (size_t)stride);
+
+	// Shift 4: sub-pixel coordinates in sixteenths, for smooth vectors.
+	cv::Point a((int)std::lround(x * 16), (int)std::lround(y * 16));
+	cv::Point b((int)std::lround(x2 * 16), (int)std::lround(y2 * 16));
+	cv::circle(m, a, 3 * 16, cv::Scalar(v), 1, cv::LINE_AA, 4);
+	cv::line(m, a, b, cv::Scalar(v), 1, cv::LINE_AA, 4);
+}

@@ -1,0 +1,74 @@
+/*
+ * vision: the OpenCV calls the toolchain needs, behind a plain C header
+ * (OpenCV 4 has no C API; vision.cpp is the project's only C++).
+ *
+ * A tracker holds one region's reference image (a crop of a gray frame)
+ * and its image pyramid, built once per reference and reused for every
+ * frame tracked against it. Coordinates in and out are frame pixels.
+ * Points are float pairs: xy[2*i] = x, xy[2*i+1] = y.
+ */
+#ifndef VISION_H
+#define VISION_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vis_params {
+	int win;            /* Lucas-Kanade window side, px (odd) */
+	int levels;         /* pyramid levels above the base */
+	int max_iter;       /* iterations per level */
+	double eps;         /* stop when a step is below this, px */
+};
+
+/* A gray image: w x h bytes, rows stride apart. Borrowed. */
+struct vis_image {
+	const uint8_t *data;
+	int w, h, stride;
+};
+
+struct vis_rect {
+	int x, y, w, h;
+};
+
+struct vis_tracker;
+
+struct vis_tracker *vis_tracker_new(const struct vis_params *p);
+void vis_tracker_free(struct vis_tracker *t);
+
+/* Take rect of img (clipped to the image) as the reference. */
+void vis_set_reference(struct vis_tracker *t, const struct vis_image *img,
+    struct vis_rect rect);
+
+/*
+ * Up to max corners (Shi-Tomasi, refined to sub-pixel) inside pick, a
+ * rectangle of the reference, each at least min_dist from the others and
+ * from the n_avoid points in avoid. Returns how many were written to out.
+ */
+int vis_pick(struct vis_tracker *t, struct vis_rect pick, int max,
+    double quality, double min_dist, const float *avoid, int n_avoid,
+    float *out);
+
+/*
+ * Track n points from their positions ref in the reference image to img
+ * (the same rect is cropped from it). cur holds the initial guesses and
+ * receives the positions found; ok[i] is 1 where tracking succeeded, err[i]
+ * is the mean absolute grey difference of the window, fb[i] the distance
+ * between ref[i] and the point tracked back from cur[i] (forward-backward
+ * error), computed only when fb is not NULL.
+ */
+void vis_track(struct vis_tracker *t, const struct vis_image *img, int n,
+    const float *ref, float *cur, uint8_t *ok, float *err, float *fb);
+
+/* Draw on a gray image (in place): a circle at (x, y) and a line from it
+ * to (x2, y2), in grey level v. */
+void vis_draw_marker(uint8_t *data, int w, int h, int stride, float x,
+    float y, float x2, float y2, uint8_t v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

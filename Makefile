@@ -116,7 +116,7 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: fuzz-build
 	tests/fuzz/run --build $(B) --seconds $(FUZZTIME)
 
-bench: all
+bench: test-progs
 	bench/run --build $(B)
 
 install: all

@@ -488,17 +488,61 @@ csvout_str(struct csv_out *w, const char *s)
 	csvout_field(w, s, strlen(s));
 }
 
+/* 10^0 .. 10^9: the decimals the fast path of csvout_double() handles. */
+static const int64_t pow10_table[] = { 1, 10, 100, 1000, 10000, 100000,
+	1000000, 10000000, 100000000, 1000000000 };
+
+/*
+ * v with d decimals, from the integer round(|v| * 10^d): the same text as
+ * printf's "%.*f" (checked by a unit test) at a fraction of its cost;
+ * programs write millions of these. Returns the length, or -1 when v is
+ * too large or too near a rounding tie, which are left to printf.
+ */
+static int
+format_fixed(char *buf, double v, int d)
+{
+	char digits[32];
+	double scaled = fabs(v) * (double)pow10_table[d];
+	int64_t n;
+	int len = 0, nd = 0;
+
+	if (!(scaled < 9007199254740992.0))
+		return -1;
+	/* Near a tie the product's own rounding (half an ulp) may decide
+	 * which way to go: leave those to printf, which rounds exactly. */
+	if (fabs(scaled - floor(scaled) - 0.5) <= scaled * 2.3e-16 + 1e-300)
+		return -1;
+	n = llround(scaled);
+	if (v < 0 && n != 0)       /* "-0.000" says no more than "0.000" */
+		buf[len++] = '-';
+	do {
+		digits[nd++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0 || nd <= d);
+	while (nd > d)
+		buf[len++] = digits[--nd];
+	if (d > 0)
+		buf[len++] = '.';
+	while (nd > 0)
+		buf[len++] = digits[--nd];
+	buf[len] = '\0';
+	return len;
+}
+
 void
 csvout_double(struct csv_out *w, double v, int decimals)
 {
-	char buf[64];
-	int n;
+	char buf[400];
+	int n = -1;
 
-	n = snprintf(buf, sizeof buf, "%.*f", decimals, v);
-	/* "-0.000" says nothing "0.000" does not, and diffs badly. */
-	if (buf[0] == '-' && strspn(buf + 1, "0.") == (size_t)n - 1)
-		memmove(buf, buf + 1, (size_t)n);
-	csvout_str(w, buf);
+	if (decimals >= 0 && decimals <= 9 && isfinite(v))
+		n = format_fixed(buf, v, decimals);
+	if (n < 0) {
+		n = snprintf(buf, sizeof buf, "%.*f", decimals, v);
+		if (buf[0] == '-' && strspn(buf + 1, "0.") == (size_t)n - 1)
+			memmove(buf, buf + 1, (size_t)n);
+	}
+	csvout_field(w, buf, (size_t)n);
 }
 
 void

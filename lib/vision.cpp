@@ -37,6 +37,12 @@ criteria(const vis_tracker *t)
 	    t->p.max_iter, t->p.eps);
 }
 
+extern "C" void
+vis_set_threads(int n)
+{
+	cv::setNumThreads(n);
+}
+
 extern "C" vis_tracker *
 vis_tracker_new(const vis_params *p)
 {
@@ -102,6 +108,37 @@ vis_pick(vis_tracker *t, vis_rect pick, int max, double quality,
 	return n;
 }
 
+// Track again, through every pyramid level and from the first guesses,
+// the points that full resolution alone did not find.
+static void
+retry_with_pyramid(vis_tracker *t, const std::vector<cv::Point2f> &p0,
+    std::vector<cv::Point2f> &p1, std::vector<uchar> &st,
+    std::vector<float> &e, const float *guess, cv::Point2f origin)
+{
+	std::vector<cv::Point2f> q0, q1;
+	std::vector<uchar> qst;
+	std::vector<float> qe;
+	std::vector<size_t> which;
+
+	for (size_t i = 0; i < p0.size(); i++)
+		if (!st[i]) {
+			which.push_back(i);
+			q0.push_back(p0[i]);
+			q1.push_back(cv::Point2f(guess[2 * i], guess[2 * i + 1]) -
+			    origin);
+		}
+	if (which.empty())
+		return;
+	cv::calcOpticalFlowPyrLK(t->ref_pyr, t->cur_pyr, q0, q1, qst, qe,
+	    win_size(t), t->p.levels, criteria(t),
+	    cv::OPTFLOW_USE_INITIAL_FLOW);
+	for (size_t k = 0; k < which.size(); k++) {
+		p1[which[k]] = q1[k];
+		st[which[k]] = qst[k];
+		e[which[k]] = qe[k];
+	}
+}
+
 extern "C" void
 vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
     float *cur, uint8_t *ok, float *err, float *fb)
@@ -117,15 +154,21 @@ vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
 	cv::Mat crop = wrap(img)(t->rect);
 	cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), t->p.levels,
 	    fb != nullptr);
+	// The guesses are where the points were a frame ago, a fraction of a
+	// pixel off for a vibration: full resolution finds them, at a third
+	// of the pyramid's cost. The pyramid is for the points it loses.
 	cv::calcOpticalFlowPyrLK(t->ref_pyr, t->cur_pyr, p0, p1, st, e,
-	    win_size(t), t->p.levels, criteria(t),
-	    cv::OPTFLOW_USE_INITIAL_FLOW);
+	    win_size(t), 0, criteria(t), cv::OPTFLOW_USE_INITIAL_FLOW);
+	if (t->p.levels > 0)
+		retry_with_pyramid(t, p0, p1, st, e, cur, origin);
 	if (fb != nullptr) {
 		// Back from where we landed: a point that does not return to
-		// where it started was not really found.
+		// where it started was not really found. Starting from where
+		// it should return, full resolution is enough: a good point
+		// needs a step or two, a bad one fails or lands far away.
 		std::vector<cv::Point2f> back = p0;
 		cv::calcOpticalFlowPyrLK(t->cur_pyr, t->ref_pyr, p1, back,
-		    st_back, e_back, win_size(t), t->p.levels, criteria(t),
+		    st_back, e_back, win_size(t), 0, criteria(t),
 		    cv::OPTFLOW_USE_INITIAL_FLOW);
 		for (int i = 0; i < n; i++)
 			fb[i] = st_back[(size_t)i] ?

@@ -35,6 +35,9 @@ struct vis_rect {
 
 struct vis_tracker;
 
+/* Threads OpenCV may use (0: one, as for 1; negative: its default). */
+void vis_set_threads(int n);
+
 struct vis_tracker *vis_tracker_new(const struct vis_params *p);
 void vis_tracker_free(struct vis_tracker *t);
 
@@ -53,7 +56,8 @@ int vis_pick(struct vis_tracker *t, struct vis_rect pick, int max,
 
 /*
  * Track n points from their positions ref in the reference image to img
- * (the same rect is cropped from it). cur holds the initial guesses and
+ * (the same rect is cropped from it), at full resolution first and through
+ * the pyramid for the points it does not find there. cur holds the initial guesses and
  * receives the positions found; ok[i] is 1 where tracking succeeded, err[i]
  * is the mean absolute grey difference of the window, fb[i] the distance
  * between ref[i] and the point tracked back from cur[i] (forward-backward

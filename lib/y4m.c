@@ -1,6 +1,8 @@
 #include "y4m.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +246,27 @@ starts_with_magic(const char *line)
 	    (line[m] == ' ' || line[m] == '\0');
 }
 
+/*
+ * Frames are hundreds of kilobytes: through a pipe's default 64 KiB the
+ * writer and reader take turns several times a frame, which costs more
+ * than the copying. A wider pipe (Linux) lets whole frames through at
+ * once; failing to widen it only leaves it as it was.
+ */
+static void
+widen_pipe(FILE *fp)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat st;
+	int fd = fileno(fp);
+
+	/* 1 MiB: the most an unprivileged process may ask for by default. */
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)fp;
+#endif
+}
+
 int
 y4m_open(struct y4m_reader *r, FILE *fp, const char *name)
 {
@@ -254,6 +277,7 @@ y4m_open(struct y4m_reader *r, FILE *fp, const char *name)
 	memset(r, 0, sizeof *r);
 	r->fp = fp;
 	r->name = name;
+	widen_pipe(fp);
 	y4m_info_init(&r->info, 0, 0);
 	r->info.fps_num = 0;
 

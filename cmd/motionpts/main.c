@@ -21,7 +21,7 @@ usage(FILE *fp, int status)
 	    "[--reanchor SEC]\n"
 	    "                 [--fb-max PX] [--overlay FILE.y4m] [--gain K] "
 	    "[--src ID]\n"
-	    "                 [--iso] [input]\n"
+	    "                 [--iso] [--threads N] [input]\n"
 	    "\n"
 	    "Track motion points in a Y4M stream (stdin by default) and write\n"
 	    "ts,src,roi,pt,x,y,dx,dy,err for every point in every frame.\n"
@@ -34,8 +34,10 @@ usage(FILE *fp, int status)
 	    "  --quality Q         weakest corner kept, as a fraction of the "
 	    "strongest\n"
 	    "                      (default 0.01)\n"
-	    "  --win PX            tracking window side (default 21)\n"
-	    "  --levels N          pyramid levels (default 2)\n"
+	    "  --win PX            tracking window side (default 15)\n"
+	    "  --levels N          pyramid levels for points lost at full "
+	    "resolution\n"
+	    "                      (default 2)\n"
 	    "  --reanchor SEC      renew the reference image this often "
 	    "(default 60;\n"
 	    "                      0: never)\n"
@@ -49,6 +51,7 @@ usage(FILE *fp, int status)
 	    "  --src ID            source id (default: the stream's XSRC, or "
 	    "\"stdin\")\n"
 	    "  --iso               write times as RFC 3339\n"
+	    "  --threads N         threads for tracking (default 1)\n"
 	    "  -h, --help          this help\n"
 	    "      --version       the version\n", fp);
 	exit(status == 0 ? cli_finish(0) : status);
@@ -57,7 +60,7 @@ usage(FILE *fp, int status)
 enum {
 	OPT_ROI = 256, OPT_MAX, OPT_MIN_DISTANCE, OPT_QUALITY, OPT_WIN,
 	OPT_LEVELS, OPT_REANCHOR, OPT_FB_MAX, OPT_OVERLAY, OPT_GAIN, OPT_SRC,
-	OPT_ISO, OPT_VERSION,
+	OPT_ISO, OPT_THREADS, OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +76,7 @@ static const struct option longopts[] = {
 	{ "gain", required_argument, NULL, OPT_GAIN },
 	{ "src", required_argument, NULL, OPT_SRC },
 	{ "iso", no_argument, NULL, OPT_ISO },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -139,6 +143,9 @@ parse_option(int c, const char *arg, struct options *opt)
 		opt->src = arg;
 		break;
 	case OPT_ISO: opt->iso = 1; break;
+	case OPT_THREADS:
+		opt->threads = (int)cli_long("--threads", arg, 1, 64);
+		break;
 	case 'h': usage(stdout, 0); break;
 	case OPT_VERSION: cli_version(); break;
 	default: cli_usage_hint();
@@ -300,7 +307,7 @@ main(int argc, char **argv)
 	struct options opt = {
 		.max = 100, .min_dist = 8, .quality = 0.01,
 		.lk = { .win = 21, .levels = 2, .max_iter = 30, .eps = 0.001 },
-		.reanchor = 60, .fb_max = 0.2, .gain = 20,
+		.reanchor = 60, .fb_max = 0.2, .gain = 20, .threads = 1,
 	};
 	const char *name = "stdin";
 	FILE *in = stdin;
@@ -316,6 +323,7 @@ main(int argc, char **argv)
 		if ((in = fopen(name, "r")) == NULL)
 			err(1, "%s", name);
 	}
+	vis_set_threads(opt.threads);
 	status = run(&opt, in, name);
 	free(opt.rois);
 	return cli_finish(status);

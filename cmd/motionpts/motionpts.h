@@ -31,6 +31,7 @@ struct options {
 	double gain;            /* --gain for overlay vectors */
 	const char *src;        /* --src, or NULL for the stream's XSRC */
 	int iso;                /* --iso */
+	int threads;            /* --threads for OpenCV */
 };
 
 /*

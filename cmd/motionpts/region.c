@@ -215,6 +215,19 @@ region_frame(struct region *reg, const struct vis_image *img, ts_us ts,
 		anchor(reg, img, ts);
 	if (needs_points(reg, ts, opt))
 		replenish(reg, ts, opt);
-	if (reg->n > 0)
-		track(reg, img, opt);
+	if (reg->n == 0)
+		return;
+	track(reg, img, opt);
+	/* Every point lost at once: the view itself changed (the camera was
+	 * moved or knocked). Start again from this frame; displacements then
+	 * count from the new view. */
+	if (reg->n == 0) {
+		warnx("region \"%s\": every point lost; taking a new reference",
+		    reg->spec->name);
+		anchor(reg, img, ts);
+		reg->ax = reg->ay = 0;
+		replenish(reg, ts, opt);
+		if (reg->n > 0)
+			track(reg, img, opt);
+	}
 }

@@ -1,3 +1,5 @@
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "csvio.h"
@@ -208,9 +210,70 @@ test_carry_through(void)
 	done(r, fp);
 }
 
+/* The fast formatter writes what printf("%.*f") writes. */
+static void
+test_double_format(void)
+{
+	static const double vals[] = { 0, 1, -1, 0.5, 2.5, -2.5, 0.125,
+		1234.56785, -0.00004, 0.00005, 999.99995, 1e15, -1e15, 123456789.123,
+		0.1, 1e-7, 3.14159265358979, 1764000000.008333, 9e15 };
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
+		for (int d = 0; d <= 9; d++) {
+			char *out = NULL, want[400];
+			size_t n = 0;
+			FILE *fp = open_memstream(&out, &n);
+			struct csv_out w;
+
+			csvout_init(&w, fp);
+			csvout_double(&w, vals[i], d);
+			fclose(fp);
+			snprintf(want, sizeof want, "%.*f", d, vals[i]);
+			/* printf keeps the sign of a negative zero; we drop it */
+			if (want[0] == '-' && strspn(want + 1, "0.") ==
+			    strlen(want) - 1)
+				memmove(want, want + 1, strlen(want));
+			if (strcmp(out, want) != 0) {
+				printf("#   %.17g with %d decimals: got %s, "
+				    "want %s\n", vals[i], d, out, want);
+				bad++;
+			}
+			free(out);
+		}
+	ok(bad == 0, "fixed decimals match printf's (%d differ)", bad);
+
+	/* And 200000 pseudo-random values of every size and sign. */
+	uint64_t x = 12345;
+	bad = 0;
+	for (int i = 0; i < 200000; i++) {
+		char *out = NULL, want[400];
+		size_t n = 0;
+		FILE *fp = open_memstream(&out, &n);
+		struct csv_out w;
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		double v = ((double)(x >> 11) / 9007199254740992.0 - 0.5) *
+		    pow(10, (int)(x % 13) - 3);
+		int d = (int)((x >> 7) % 10);
+
+		csvout_init(&w, fp);
+		csvout_double(&w, v, d);
+		fclose(fp);
+		snprintf(want, sizeof want, "%.*f", d, v);
+		if (want[0] == '-' && strspn(want + 1, "0.") == strlen(want) - 1)
+			memmove(want, want + 1, strlen(want));
+		if (strcmp(out, want) != 0 && bad++ < 5)
+			printf("#   %.17g with %d decimals: got %s, want %s\n",
+			    v, d, out, want);
+		free(out);
+	}
+	ok(bad == 0, "random values match printf's (%d differ)", bad);
+}
+
 int
 main(void)
 {
+	test_double_format();
 	test_carry_through();
 	test_basic();
 	test_line_numbers();

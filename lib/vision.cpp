@@ -14,7 +14,8 @@ struct vis_tracker {
 	cv::Rect rect;                  // the crop, in frame pixels
 	cv::Mat ref;                    // its own copy of the reference crop
 	std::vector<cv::Mat> ref_pyr;   // with derivatives, for forward LK
-	std::vector<cv::Mat> cur_pyr;   // reused from frame to frame
+	std::vector<cv::Mat> cur_pyr;   // full resolution (and derivatives)
+	std::vector<cv::Mat> cur_full;  // the whole pyramid, when needed
 };
 
 static cv::Mat
@@ -129,7 +130,9 @@ retry_with_pyramid(vis_tracker *t, const std::vector<cv::Point2f> &p0,
 		}
 	if (which.empty())
 		return;
-	cv::calcOpticalFlowPyrLK(t->ref_pyr, t->cur_pyr, q0, q1, qst, qe,
+	cv::buildOpticalFlowPyramid(t->cur_pyr[0], t->cur_full, win_size(t),
+	    t->p.levels, false);
+	cv::calcOpticalFlowPyrLK(t->ref_pyr, t->cur_full, q0, q1, qst, qe,
 	    win_size(t), t->p.levels, criteria(t),
 	    cv::OPTFLOW_USE_INITIAL_FLOW);
 	for (size_t k = 0; k < which.size(); k++) {
@@ -152,7 +155,9 @@ vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
 	if (n == 0)
 		return;
 	cv::Mat crop = wrap(img)(t->rect);
-	cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), t->p.levels,
+	// Full resolution only: the pyramid is built for the rare frame
+	// where a point needs it (retry_with_pyramid).
+	cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), 0,
 	    fb != nullptr);
 	// The guesses are where the points were a frame ago, a fraction of a
 	// pixel off for a vibration: full resolution finds them, at a third

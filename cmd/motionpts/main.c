@@ -34,7 +34,7 @@ usage(FILE *fp, int status)
 	    "  --quality Q         weakest corner kept, as a fraction of the "
 	    "strongest\n"
 	    "                      (default 0.01)\n"
-	    "  --win PX            tracking window side (default 15)\n"
+	    "  --win PX            tracking window side (default 17)\n"
 	    "  --levels N          pyramid levels for points lost at full "
 	    "resolution\n"
 	    "                      (default 2)\n"
@@ -306,7 +306,7 @@ main(int argc, char **argv)
 {
 	struct options opt = {
 		.max = 100, .min_dist = 8, .quality = 0.01,
-		.lk = { .win = 21, .levels = 2, .max_iter = 30, .eps = 0.001 },
+		.lk = { .win = 17, .levels = 2, .max_iter = 30, .eps = 0.001 },
 		.reanchor = 60, .fb_max = 0.2, .gain = 20, .threads = 1,
 	};
 	const char *name = "stdin";

@@ -59,6 +59,9 @@ struct region {
 	int dropped;            /* points lost since the last pick */
 	int flat;               /* warned: nothing to track */
 	float ax, ay;           /* template offset: t - r at the anchor */
+	/* Running mean and variance of the region's median displacement, to
+	 * renew the reference when the region is back at rest. */
+	double mean[2], var[2];
 
 	/* Scratch for vis_pick() and vis_track(), sized for --max points, so
 	 * that no frame allocates. */

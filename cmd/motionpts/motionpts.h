@@ -58,6 +58,8 @@ struct region {
 	ts_us picked_at;
 	int dropped;            /* points lost since the last pick */
 	int flat;               /* warned: nothing to track */
+	ts_us lost_at;          /* last time every point was lost */
+	int lost_warned;        /* said so, and not since */
 	float ax, ay;           /* template offset: t - r at the anchor */
 	/* Running mean and variance of the region's median displacement, to
 	 * renew the reference when the region is back at rest. */

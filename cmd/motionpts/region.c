@@ -9,6 +9,9 @@
 /* Look again for corners in a region this often when it has fewer points
  * than it may and none were lost (seconds). */
 #define REPICK_INTERVAL 1.0
+/* Seconds a region must keep its points before losing them all is
+ * reported again. */
+#define LOST_QUIET 60.0
 
 static void *
 xcalloc(size_t n, size_t size)
@@ -266,8 +269,15 @@ region_frame(struct region *reg, const struct vis_image *img, ts_us ts,
 	 * moved or knocked). Start again from this frame; displacements then
 	 * count from the new view. */
 	if (reg->n == 0) {
-		warnx("region \"%s\": every point lost; taking a new reference",
-		    reg->spec->name);
+		/* Once, not at every frame of a busy scene: again only after
+		 * the region has kept its points for a while. */
+		if (!reg->lost_warned || ts - reg->lost_at >=
+		    ts_from_sec(LOST_QUIET))
+			warnx("region \"%s\": every point lost; taking a new "
+			    "reference%s", reg->spec->name, reg->lost_warned ?
+			    "" : " (again only after a minute without)");
+		reg->lost_warned = 1;
+		reg->lost_at = ts;
 		anchor(reg, img, ts);
 		reg->ax = reg->ay = 0;
 		replenish(reg, ts, opt);

@@ -42,6 +42,8 @@ LIBS = $(CSV_LIBS) -lm
 LIBS_frames = $(AV_LIBS)
 CFLAGS_frames = $(AV_CFLAGS)
 LIBS_motionpts = $(OPENCV_LIBS) -lstdc++
+FFTW_LIBS := $(shell $(PKG_CONFIG) --libs fftw3 2>/dev/null || echo -lfftw3)
+LIBS_spectrum = $(FFTW_LIBS)
 
 PROGS = $(notdir $(wildcard cmd/*))
 LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c)) \

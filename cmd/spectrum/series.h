@@ -1,0 +1,46 @@
+/*
+ * series: the samples of one key and axis, resampled onto a uniform grid
+ * at the series' own nominal rate, in a ring as long as one window.
+ */
+#ifndef SERIES_H
+#define SERIES_H
+
+#include <stddef.h>
+
+#include "tstime.h"
+
+#define RATE_PROBE 9            /* samples that fix a series' rate */
+
+struct series {
+	char *key;              /* key fields joined by '\037' (owned) */
+	int axis;               /* index into the value columns */
+	struct series *next;    /* hash chain */
+
+	/* Before the rate is known: the first samples as they came. */
+	ts_us probe_t[RATE_PROBE];
+	double probe_v[RATE_PROBE];
+	int nprobe;
+
+	double rate;            /* Hz, 0 until known */
+	ts_us last_t;           /* last input sample */
+	double last_v;
+	double next_grid;       /* next grid time, seconds from grid_t0 */
+	ts_us grid_t0;
+	long grid_k;            /* index of the next grid point */
+
+	double *ring;           /* one window of grid samples */
+	int n, head, count;     /* window length, next slot, filled */
+	int since_emit;         /* grid samples since the last window */
+};
+
+struct series_map {
+	struct series **bucket;
+	size_t nbucket, count;
+};
+
+void series_map_init(struct series_map *m);
+/* The series for key and axis, made if new. */
+struct series *series_get(struct series_map *m, const char *key, int axis);
+void series_map_free(struct series_map *m);
+
+#endif

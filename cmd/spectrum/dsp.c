@@ -171,16 +171,12 @@ cmp_by_mag(const void *p, const void *q, void *mag)
 }
 
 int
-analyze(struct analyzer *a, const double *x, double lo, double hi, int k,
-    struct peak *peaks)
+find_peaks(struct analyzer *a, const double *mag, double lo, double hi,
+    int k, struct peak *peaks)
 {
 	int nb = a->n / 2 + 1, b0, b1, nc = 0, ns = 0, np = 0;
 	double bin = a->rate / a->n, floor_amp;
 
-	detrend_and_window(a, x);
-	fftw_execute(a->plan);
-	for (int i = 0; i < nb; i++)
-		a->mag[i] = 2 * hypot(a->out[i][0], a->out[i][1]) / a->wsum;
 	b0 = (int)ceil(lo / bin);
 	b1 = (int)floor(hi / bin);
 	if (b0 < 1)
@@ -188,24 +184,36 @@ analyze(struct analyzer *a, const double *x, double lo, double hi, int k,
 	if (b1 > nb - 2)
 		b1 = nb - 2;
 	for (int i = b0; i <= b1; i++) {
-		a->sorted[ns++] = a->mag[i];
-		if (a->mag[i] > a->mag[i - 1] && a->mag[i] >= a->mag[i + 1] &&
-		    a->mag[i] > 0)
+		a->sorted[ns++] = mag[i];
+		if (mag[i] > mag[i - 1] && mag[i] >= mag[i + 1] && mag[i] > 0)
 			a->cand[nc++] = i;
 	}
 	if (ns == 0)
 		return 0;
 	qsort(a->sorted, (size_t)ns, sizeof *a->sorted, cmp_double);
 	floor_amp = a->sorted[ns / 2];
-	qsort_r(a->cand, (size_t)nc, sizeof *a->cand, cmp_by_mag, a->mag);
+	qsort_r(a->cand, (size_t)nc, sizeof *a->cand, cmp_by_mag, (void *)mag);
 	for (int c = 0; c < nc && np < k; c++) {
 		int i = a->cand[c];
-		double d = offset_of(a, a->mag[i - 1], a->mag[i], a->mag[i + 1]);
+		double d = offset_of(a, mag[i - 1], mag[i], mag[i + 1]);
 		struct peak *p = &peaks[np++];
 		p->freq = (i + d) * bin;
-		p->amp = a->mag[i] / kernel(a, d);
-		p->snr_db = floor_amp > 0 ? 20 * log10(a->mag[i] / floor_amp) :
+		p->amp = mag[i] / kernel(a, d);
+		p->snr_db = floor_amp > 0 ? 20 * log10(mag[i] / floor_amp) :
 		    INFINITY;
 	}
 	return np;
+}
+
+int
+analyze(struct analyzer *a, const double *x, double lo, double hi, int k,
+    struct peak *peaks)
+{
+	int nb = a->n / 2 + 1;
+
+	detrend_and_window(a, x);
+	fftw_execute(a->plan);
+	for (int i = 0; i < nb; i++)
+		a->mag[i] = 2 * hypot(a->out[i][0], a->out[i][1]) / a->wsum;
+	return find_peaks(a, a->mag, lo, hi, k, peaks);
 }

@@ -52,5 +52,9 @@ void analyzer_free(struct analyzer *a);
  */
 int analyze(struct analyzer *a, const double *x, double lo, double hi, int k,
     struct peak *peaks);
+/* The same peak search on an amplitude spectrum of this length (mag has
+ * n / 2 + 1 bins), such as the median of several. */
+int find_peaks(struct analyzer *a, const double *mag, double lo, double hi,
+    int k, struct peak *peaks);
 
 #endif

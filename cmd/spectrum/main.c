@@ -4,6 +4,7 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,20 @@ struct options {
 	int peaks;
 	double lo, hi;                  /* --band, Hz */
 	double scale;                   /* mm per px, 0 for px */
-	int velocity, full, iso;
+	int velocity, full, iso, summary;
 	const char *time_col;
 	char *keys[MAX_COLS], *values[MAX_COLS];
 	int nkeys, nvalues;
+};
+
+/* --summary: the spectra of one region's points for one window. */
+struct summary {
+	char *region;           /* the key but its last field (owned) */
+	int axis;
+	ts_us ts;
+	struct analyzer *a;
+	double *mags;           /* npts spectra of a->n / 2 + 1 bins */
+	int npts, cap;
 };
 
 struct state {
@@ -39,9 +50,13 @@ struct state {
 	struct analyzer an[MAX_ANALYZERS];
 	int nan;
 	double *linear;                 /* one window, oldest sample first */
-	int linear_n;
+	double *median;                 /* --summary: median spectrum */
+	double *column;                 /* --summary: one bin of each point */
+	int linear_n, column_n;
 	long gaps, late;
 	int emitted;                    /* a window was written this row */
+	struct summary *sums;           /* --summary: regions being gathered */
+	int nsums, sumcap;
 };
 
 static void
@@ -51,9 +66,9 @@ usage(FILE *fp, int status)
 	    "[--fn hann|flattop|hamming|rect]\n"
 	    "                [--peaks K] [--band LO:HI] [--scale MM_PER_PX "
 	    "[--velocity]]\n"
-	    "                [--full] [--time COL] [--key COL[,COL]...] "
-	    "[--value COL[,COL]...]\n"
-	    "                [--iso] [input]\n"
+	    "                [--full | --summary] [--time COL] "
+	    "[--key COL[,COL]...]\n"
+	    "                [--value COL[,COL]...] [--iso] [input]\n"
 	    "\n"
 	    "Windowed spectra of each series of a CSV (the motion CSV by "
 	    "default:\n"
@@ -70,6 +85,8 @@ usage(FILE *fp, int status)
 	    "  --velocity       velocity RMS in mm/s (needs --scale)\n"
 	    "  --full           every bin instead of peaks: "
 	    "ts,KEYS,axis,freq_hz,amp\n"
+	    "  --summary        also peaks of each region's median spectrum, "
+	    "pt \"*\"\n"
 	    "  --time COL       the time column (default ts)\n"
 	    "  --key COLS       columns that name a series (default "
 	    "src,roi,pt)\n"
@@ -115,7 +132,8 @@ static void
 parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_WINDOW = 256, O_HOP, O_FN, O_PEAKS, O_BAND, O_SCALE,
-		O_VELOCITY, O_FULL, O_TIME, O_KEY, O_VALUE, O_ISO, O_VERSION };
+		O_VELOCITY, O_FULL, O_TIME, O_KEY, O_VALUE, O_ISO, O_SUMMARY,
+		O_VERSION };
 	static const struct option longopts[] = {
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "hop", required_argument, NULL, O_HOP },
@@ -129,6 +147,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "key", required_argument, NULL, O_KEY },
 		{ "value", required_argument, NULL, O_VALUE },
 		{ "iso", no_argument, NULL, O_ISO },
+		{ "summary", no_argument, NULL, O_SUMMARY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -153,6 +172,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case O_KEY: o->nkeys = split_cols("--key", optarg, o->keys); break;
 		case O_VALUE: o->nvalues = split_cols("--value", optarg, o->values); break;
 		case O_ISO: o->iso = 1; break;
+		case O_SUMMARY: o->summary = 1; break;
 		case 'h': usage(stdout, 0); break;
 		case O_VERSION: cli_version(); break;
 		default: cli_usage_hint();
@@ -160,6 +180,8 @@ parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->velocity && o->scale == 0)
 		cli_usage_error("--velocity needs --scale (mm per pixel)");
+	if (o->summary && o->full)
+		cli_usage_error("--summary and --full do not go together");
 	if (argc - optind > 1)
 		cli_usage_error("one input at most (got %d)", argc - optind);
 }
@@ -226,7 +248,8 @@ analyzer_for(struct state *st, int n, double rate)
 	analyzer_init(&st->an[st->nan], n, rate, st->opt->fn);
 	if (n > st->linear_n) {
 		st->linear = realloc(st->linear, sizeof *st->linear * (size_t)n);
-		if (st->linear == NULL)
+		st->median = realloc(st->median, sizeof *st->median * (size_t)n);
+		if (st->linear == NULL || st->median == NULL)
 			err(1, "out of memory");
 		st->linear_n = n;
 	}
@@ -265,6 +288,143 @@ row_start(struct state *st, const struct series *s, const char *ts)
 	csvout_str(&st->out, st->opt->values[s->axis]);
 }
 
+/* The summary gathering this region, axis, time and window length. */
+static struct summary *
+summary_for(struct state *st, const char *region, int axis, ts_us ts,
+    struct analyzer *a)
+{
+	struct summary *u;
+
+	for (int i = 0; i < st->nsums; i++) {
+		u = &st->sums[i];
+		if (u->axis == axis && u->ts == ts && u->a == a &&
+		    strcmp(u->region, region) == 0)
+			return u;
+	}
+	if (st->nsums == st->sumcap) {
+		st->sumcap = st->sumcap ? st->sumcap * 2 : 8;
+		st->sums = realloc(st->sums, sizeof *st->sums *
+		    (size_t)st->sumcap);
+		if (st->sums == NULL)
+			err(1, "out of memory");
+	}
+	u = &st->sums[st->nsums++];
+	memset(u, 0, sizeof *u);
+	if ((u->region = strdup(region)) == NULL)
+		err(1, "out of memory");
+	u->axis = axis;
+	u->ts = ts;
+	u->a = a;
+	return u;
+}
+
+/* Keep this window's spectrum (in a->mag) for its region's summary. */
+static void
+gather(struct state *st, const struct series *s, struct analyzer *a,
+    ts_us ts)
+{
+	const char *last = strrchr(s->key, '\037');
+	size_t len = last ? (size_t)(last - s->key) : 0;
+	size_t nb = (size_t)(a->n / 2 + 1);
+	char region[1024];
+	struct summary *u;
+
+	memcpy(region, s->key, len);
+	region[len] = '\0';
+	u = summary_for(st, region, s->axis, ts, a);
+	if (u->npts == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 64;
+		u->mags = realloc(u->mags, sizeof *u->mags * nb *
+		    (size_t)u->cap);
+		if (u->mags == NULL)
+			err(1, "out of memory");
+	}
+	memcpy(u->mags + nb * (size_t)u->npts++, a->mag, sizeof *a->mag * nb);
+}
+
+static int
+cmp_double(const void *p, const void *q)
+{
+	double x = *(const double *)p, y = *(const double *)q;
+
+	return (x > y) - (x < y);
+}
+
+/* The region's median spectrum, its peaks, as rows with the last key
+ * field "*". */
+static void
+write_summary(struct state *st, struct summary *u)
+{
+	const struct options *o = st->opt;
+	struct analyzer *a = u->a;
+	size_t nb = (size_t)(a->n / 2 + 1);
+	double *med = st->median, *col;
+	struct peak peaks[MAX_PEAKS];
+	char t[TS_BUFSZ];
+	int np;
+
+	if (u->npts > st->column_n) {
+		st->column = realloc(st->column, sizeof *st->column *
+		    (size_t)u->npts);
+		if (st->column == NULL)
+			err(1, "out of memory");
+		st->column_n = u->npts;
+	}
+	col = st->column;
+
+	for (size_t b = 0; b < nb; b++) {
+		for (int i = 0; i < u->npts; i++)
+			col[i] = u->mags[nb * (size_t)i + b];
+		qsort(col, (size_t)u->npts, sizeof *col, cmp_double);
+		med[b] = u->npts % 2 ? col[u->npts / 2] :
+		    (col[u->npts / 2 - 1] + col[u->npts / 2]) / 2;
+	}
+	np = find_peaks(a, med, o->lo, o->hi > 0 ? o->hi : a->rate / 2,
+	    o->peaks, peaks);
+	if (o->iso)
+		ts_format_rfc3339(u->ts, t);
+	else
+		ts_format_unix(u->ts, t);
+	for (int i = 0; i < np; i++) {
+		const char *k = u->region;
+		csvout_str(&st->out, t);
+		for (int f = 0; f + 1 < o->nkeys; f++) {
+			size_t len = strcspn(k, "\037");
+			csvout_field(&st->out, k, len);
+			k += len + (k[len] != '\0');
+		}
+		csvout_str(&st->out, "*");
+		csvout_str(&st->out, o->values[u->axis]);
+		csvout_long(&st->out, i + 1);
+		csvout_double(&st->out, peaks[i].freq, 4);
+		csvout_double(&st->out, in_unit(o, peaks[i].amp, peaks[i].freq),
+		    6);
+		csvout_str(&st->out, unit_name(o));
+		csvout_double(&st->out, peaks[i].snr_db, 1);
+		csvout_end(&st->out);
+	}
+}
+
+/* Write and drop the summaries of windows that ended before t: every
+ * point of that time has been read (rows come in time order). */
+static void
+flush_summaries(struct state *st, ts_us t)
+{
+	int kept = 0;
+
+	for (int i = 0; i < st->nsums; i++) {
+		struct summary *u = &st->sums[i];
+		if (u->ts < t) {
+			write_summary(st, u);
+			free(u->region);
+			free(u->mags);
+			st->emitted = 1;
+		} else
+			st->sums[kept++] = *u;
+	}
+	st->nsums = kept;
+}
+
 static void
 emit(struct state *st, struct series *s, ts_us ts)
 {
@@ -278,6 +438,8 @@ emit(struct state *st, struct series *s, ts_us ts)
 	for (int i = 0; i < s->n; i++)
 		st->linear[i] = s->ring[(s->head + i) % s->n];
 	np = analyze(a, st->linear, o->lo, hi, o->peaks, peaks);
+	if (o->summary)
+		gather(st, s, a, ts);
 	if (o->iso)
 		ts_format_rfc3339(ts, t);
 	else
@@ -310,16 +472,21 @@ emit(struct state *st, struct series *s, ts_us ts)
 static void
 push(struct state *st, struct series *s, double v, ts_us t)
 {
-	int hop = (int)lround(st->opt->hop * s->rate);
+	/* Windows end on the first sample of each hop on the clock (the
+	 * first full one too), so the points of a region, which share frame
+	 * times, end theirs together and --summary can take their median. */
+	long long slot = (long long)floor((double)t / (st->opt->hop * 1e6));
 
+	int crossing = slot != s->last_slot;
+
+	s->last_slot = slot;
 	s->ring[s->head] = v;
 	s->head = (s->head + 1) % s->n;
 	if (s->count < s->n)
 		s->count++;
 	s->since_emit++;
-	if (s->count == s->n && s->since_emit >= (hop > 0 ? hop : 1)) {
+	if (s->count == s->n && crossing) {
 		emit(st, s, t);
-		s->since_emit = 0;
 		st->emitted = 1;
 	}
 }
@@ -335,6 +502,7 @@ static void
 restart(struct state *st, struct series *s, ts_us t, double v)
 {
 	s->count = s->since_emit = s->head = 0;
+	s->last_slot = LLONG_MIN;
 	s->grid_t0 = t;
 	s->grid_k = 1;
 	s->last_t = t;
@@ -395,33 +563,34 @@ cmp_ts(const void *p, const void *q)
 }
 
 /*
- * The rate from the first samples: their mean step, when no step is far
+ * The rate from the first samples: their mean step when no step is far
  * from the median (else the median alone), snapped to a whole number of
- * Hz or an NTSC-style N * 1000/1001 within 0.05%. Times written to the
- * microsecond make 120 Hz look like 120.0048 Hz; a grid at that rate would
- * drift off the samples and interpolating back to it would dull the
- * higher frequencies.
+ * Hz or to N * 1000/1001 within 0.2%. Times written to the microsecond
+ * make 120 Hz look like 120.0048 Hz, and to the millisecond like anything
+ * from 119.4 to 120.6 Hz over a few samples; a grid at such a rate drifts
+ * off the samples, and interpolating back onto it dulls the higher
+ * frequencies.
  */
 static double
 nominal_rate(const struct series *s, ts_us median)
 {
 	double step = (double)median, rate, snap;
-	ts_us span = s->probe_t[RATE_PROBE - 1] - s->probe_t[0];
+	ts_us span = s->probe_t[s->nprobe - 1] - s->probe_t[0];
 	int regular = 1;
 
-	for (int i = 1; i < RATE_PROBE; i++) {
+	for (int i = 1; i < s->nprobe; i++) {
 		ts_us d = s->probe_t[i] - s->probe_t[i - 1];
-		if (d < median * 0.9 || d > median * 1.1)
+		if (d < median / 2 || d > median + median / 2)
 			regular = 0;
 	}
 	if (regular)
-		step = (double)span / (RATE_PROBE - 1);
+		step = (double)span / (s->nprobe - 1);
 	rate = 1e6 / step;
 	snap = round(rate);
-	if (fabs(rate - snap) < 0.0005 * rate)
+	if (fabs(rate - snap) < 0.002 * rate)
 		return snap;
 	snap = round(rate * 1.001) / 1.001;
-	if (fabs(rate - snap) < 0.0005 * rate)
+	if (fabs(rate - snap) < 0.002 * rate)
 		return snap;
 	return rate;
 }
@@ -431,15 +600,16 @@ static void
 fix_rate(struct state *st, struct series *s)
 {
 	ts_us d[RATE_PROBE - 1];
+	int nd = s->nprobe - 1;
 
-	for (int i = 1; i < RATE_PROBE; i++)
+	for (int i = 1; i < s->nprobe; i++)
 		d[i - 1] = s->probe_t[i] - s->probe_t[i - 1];
-	qsort(d, RATE_PROBE - 1, sizeof *d, cmp_ts);
-	if (d[RATE_PROBE / 2] <= 0) {
+	qsort(d, (size_t)nd, sizeof *d, cmp_ts);
+	if (d[nd / 2] <= 0) {
 		s->nprobe = 0;          /* repeated times: look again */
 		return;
 	}
-	s->rate = nominal_rate(s, d[RATE_PROBE / 2]);
+	s->rate = nominal_rate(s, d[nd / 2]);
 	s->n = (int)lround(st->opt->window * s->rate);
 	if (s->n < 8)
 		errx(1, "series at %.3g Hz: a %g s window holds fewer than 8 "
@@ -447,7 +617,7 @@ fix_rate(struct state *st, struct series *s)
 	s->ring = calloc((size_t)s->n, sizeof *s->ring);
 	if (s->ring == NULL)
 		err(1, "out of memory");
-	for (int i = 0; i < RATE_PROBE; i++)
+	for (int i = 0; i < s->nprobe; i++)
 		feed(st, s, s->probe_t[i], s->probe_v[i]);
 }
 
@@ -460,7 +630,8 @@ take(struct state *st, struct series *s, ts_us t, double v)
 	}
 	s->probe_t[s->nprobe] = t;
 	s->probe_v[s->nprobe++] = v;
-	if (s->nprobe == RATE_PROBE)
+	if (s->nprobe == RATE_PROBE || (s->nprobe >= RATE_PROBE_MIN &&
+	    ts_to_sec(t - s->probe_t[0]) >= st->opt->window / 2))
 		fix_rate(st, s);
 }
 
@@ -491,6 +662,8 @@ read_row(struct state *st)
 		csvin_field_error(st->in, (size_t)st->c_time, "not a time");
 		return -1;
 	}
+	if (st->nsums > 0)
+		flush_summaries(st, t);
 	row_key(st, key, sizeof key);
 	for (int i = 0; i < st->opt->nvalues; i++) {
 		double v;
@@ -526,6 +699,8 @@ run(struct state *st)
 			st->emitted = 0;
 		}
 	}
+	if (rc == 0)
+		flush_summaries(st, INT64_MAX);
 	if (rc < 0)
 		warnx("%s", csvin_error(st->in));
 	if (st->late > 0)
@@ -565,6 +740,13 @@ main(int argc, char **argv)
 	series_map_free(&st.map);
 	csvin_free(st.in);
 	free(st.linear);
+	free(st.median);
+	free(st.column);
+	for (int i = 0; i < st.nsums; i++) {
+		free(st.sums[i].region);
+		free(st.sums[i].mags);
+	}
+	free(st.sums);
 	fftw_cleanup();
 	return cli_finish(status);
 }

@@ -9,7 +9,12 @@
 
 #include "tstime.h"
 
-#define RATE_PROBE 9            /* samples that fix a series' rate */
+/* A series' rate is fixed from its first samples: RATE_PROBE of them, or
+ * fewer (at least RATE_PROBE_MIN) once they span half a window. Many, so
+ * that times rounded to the millisecond (Matroska) still give the rate to
+ * about 0.1%. */
+#define RATE_PROBE 65
+#define RATE_PROBE_MIN 9
 
 struct series {
 	char *key;              /* key fields joined by '\037' (owned) */
@@ -30,7 +35,8 @@ struct series {
 
 	double *ring;           /* one window of grid samples */
 	int n, head, count;     /* window length, next slot, filled */
-	int since_emit;         /* grid samples since the last window */
+	int since_emit;         /* grid samples since the restart */
+	long long last_slot;    /* hop slot of the last sample */
 };
 
 struct series_map {

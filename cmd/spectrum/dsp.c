@@ -51,18 +51,30 @@ xmalloc(size_t n)
 	return p;
 }
 
-/* |sum w[i] e^(-2 pi j d i / n)| / sum w: the response d bins from a tone. */
-static double
-kernel_at(const struct analyzer *a, double d)
+/*
+ * kernel[i] = |sum w[j] e^(-2 pi i d j / n)| / sum w at d = i / KERNEL_STEPS
+ * bins: the window's response d bins from a tone. One FFT of the window
+ * padded to KERNEL_STEPS times its length gives every such d at once.
+ */
+static void
+make_kernel(struct analyzer *a)
 {
-	double re = 0, im = 0;
+	size_t m = (size_t)a->n * KERNEL_STEPS;
+	double *pad = fftw_alloc_real(m);
+	fftw_complex *f = fftw_alloc_complex(m / 2 + 1);
+	fftw_plan p;
 
-	for (int i = 0; i < a->n; i++) {
-		double ph = -2 * M_PI * d * i / a->n;
-		re += a->w[i] * cos(ph);
-		im += a->w[i] * sin(ph);
-	}
-	return hypot(re, im) / a->wsum;
+	if (pad == NULL || f == NULL)
+		errx(1, "out of memory");
+	p = fftw_plan_dft_r2c_1d((int)m, pad, f, FFTW_ESTIMATE);
+	memset(pad, 0, sizeof *pad * m);
+	memcpy(pad, a->w, sizeof *pad * (size_t)a->n);
+	fftw_execute(p);
+	for (int i = 0; i <= 2 * KERNEL_STEPS; i++)
+		a->kernel[i] = hypot(f[i][0], f[i][1]) / a->wsum;
+	fftw_destroy_plan(p);
+	fftw_free(pad);
+	fftw_free(f);
 }
 
 void
@@ -85,8 +97,7 @@ analyzer_init(struct analyzer *a, int n, double rate, enum window_fn fn)
 	a->sorted = xmalloc(sizeof *a->sorted * (size_t)(n / 2 + 1));
 	a->cand = xmalloc(sizeof *a->cand * (size_t)(n / 2 + 1));
 	a->kernel = xmalloc(sizeof *a->kernel * (2 * KERNEL_STEPS + 1));
-	for (int i = 0; i <= 2 * KERNEL_STEPS; i++)
-		a->kernel[i] = kernel_at(a, (double)i / KERNEL_STEPS);
+	make_kernel(a);
 }
 
 void
@@ -153,21 +164,49 @@ detrend_and_window(struct analyzer *a, const double *x)
 		a->in[i] = (x[i] - mean - slope * (i - mx)) * a->w[i];
 }
 
-static int
-cmp_double(const void *p, const void *q)
+/* The k-th smallest of v[0..n) (Hoare's selection; v is reordered):
+ * the median without sorting, for every window of every series. */
+static double
+select_kth(double *v, int n, int k)
 {
-	double x = *(const double *)p, y = *(const double *)q;
+	int lo = 0, hi = n - 1;
 
-	return (x > y) - (x < y);
+	while (lo < hi) {
+		double pivot = v[(lo + hi) / 2];
+		int i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
 }
 
-static int
-cmp_by_mag(const void *p, const void *q, void *mag)
+/* Move the strongest candidate from c[from..nc) to c[from]. */
+static void
+bring_strongest(int *c, int from, int nc, const double *mag)
 {
-	double x = ((double *)mag)[*(const int *)p];
-	double y = ((double *)mag)[*(const int *)q];
+	int best = from;
 
-	return (x < y) - (x > y);
+	for (int i = from + 1; i < nc; i++)
+		if (mag[c[i]] > mag[c[best]])
+			best = i;
+	int t = c[from];
+	c[from] = c[best];
+	c[best] = t;
 }
 
 int
@@ -190,11 +229,11 @@ find_peaks(struct analyzer *a, const double *mag, double lo, double hi,
 	}
 	if (ns == 0)
 		return 0;
-	qsort(a->sorted, (size_t)ns, sizeof *a->sorted, cmp_double);
-	floor_amp = a->sorted[ns / 2];
-	qsort_r(a->cand, (size_t)nc, sizeof *a->cand, cmp_by_mag, (void *)mag);
+	floor_amp = select_kth(a->sorted, ns, ns / 2);
 	for (int c = 0; c < nc && np < k; c++) {
-		int i = a->cand[c];
+		int i;
+		bring_strongest(a->cand, c, nc, mag);
+		i = a->cand[c];
 		double d = offset_of(a, mag[i - 1], mag[i], mag[i + 1]);
 		struct peak *p = &peaks[np++];
 		p->freq = (i + d) * bin;
@@ -214,6 +253,7 @@ analyze(struct analyzer *a, const double *x, double lo, double hi, int k,
 	detrend_and_window(a, x);
 	fftw_execute(a->plan);
 	for (int i = 0; i < nb; i++)
-		a->mag[i] = 2 * hypot(a->out[i][0], a->out[i][1]) / a->wsum;
+		a->mag[i] = 2 * sqrt(a->out[i][0] * a->out[i][0] +
+		    a->out[i][1] * a->out[i][1]) / a->wsum;
 	return find_peaks(a, a->mag, lo, hi, k, peaks);
 }

@@ -15,7 +15,7 @@
 
 enum window_fn { FN_HANN, FN_FLATTOP, FN_HAMMING, FN_RECT };
 
-#define KERNEL_STEPS 2048     /* kernel table resolution per bin */
+#define KERNEL_STEPS 256      /* kernel table resolution per bin */
 
 struct peak {
 	double freq;            /* Hz */
@@ -34,7 +34,7 @@ struct analyzer {
 	double *mag;            /* amplitude of each bin */
 	double *sorted;         /* scratch for the median */
 	int *cand;              /* scratch for peak candidates */
-	/* kernel[i]: the window's normalised response KERNEL_STEPS * i
+	/* kernel[i]: the window's normalised response i / KERNEL_STEPS
 	 * bins away from a tone, for 0 <= i <= 2 * KERNEL_STEPS. */
 	double *kernel;
 };

@@ -641,15 +641,17 @@ row_key(struct state *st, char *buf, size_t size)
 {
 	size_t n = 0;
 
-	buf[0] = '\0';
 	for (int i = 0; i < st->opt->nkeys; i++) {
-		const char *f = csvin_field(st->in, (size_t)st->c_key[i]);
-		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s",
-		    i ? "\037" : "", f);
+		size_t len = csvin_field_len(st->in, (size_t)st->c_key[i]);
+		if (n + len + 2 > size)
+			errx(1, "%s: line %ld: key longer than %zu bytes",
+			    csvin_name(st->in), csvin_line(st->in), size - 2);
+		if (i > 0)
+			buf[n++] = '\037';
+		memcpy(buf + n, csvin_field(st->in, (size_t)st->c_key[i]), len);
+		n += len;
 	}
-	if (n >= size)
-		errx(1, "%s: line %ld: key longer than %zu bytes",
-		    csvin_name(st->in), csvin_line(st->in), size - 1);
+	buf[n] = '\0';
 }
 
 static int

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "tstime.h"
 
 #include <err.h>
 #include <errno.h>
@@ -89,6 +90,22 @@ cli_double(const char *opt, const char *arg, double lo, double hi)
 		cli_usage_error("%s: not a number: '%s'", opt, arg);
 	if (v < lo || v > hi)
 		cli_usage_error("%s: out of range [%g, %g]: '%s'", opt, lo, hi,
+		    arg);
+	return v;
+}
+
+double
+cli_seconds(const char *opt, const char *arg, double lo, double hi)
+{
+	ts_us d;
+	double v;
+
+	if (ts_parse_duration(arg, &d) < 0)
+		cli_usage_error("%s: not a duration (10, 2.5s, 500ms, 90m, "
+		    "4h): '%s'", opt, arg);
+	v = ts_to_sec(d);
+	if (v < lo || v > hi)
+		cli_usage_error("%s: out of range [%gs, %gs]: '%s'", opt, lo, hi,
 		    arg);
 	return v;
 }

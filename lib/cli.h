@@ -41,6 +41,8 @@ int cli_finish(int status);
 
 /* Option arguments: parse or exit 2 with "prog: --opt: reason: 'arg'". */
 double cli_double(const char *opt, const char *arg, double lo, double hi);
+/* A duration ("10", "2.5s", "500ms", "90m", "4h") in seconds, in range. */
+double cli_seconds(const char *opt, const char *arg, double lo, double hi);
 long cli_long(const char *opt, const char *arg, long lo, long hi);
 /* "a,b,c,d" (count numbers separated by sep) into out; exits 2 if not. */
 void cli_ints(const char *opt, const char *arg, char sep, int count,

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -255,4 +256,30 @@ ts_us
 ts_from_sec(double s)
 {
 	return (ts_us)llround(s * 1e6);
+}
+
+int
+ts_parse_duration(const char *s, ts_us *out)
+{
+	static const struct { const char *unit; double us; } units[] = {
+		{ "", 1e6 }, { "s", 1e6 }, { "ms", 1e3 }, { "us", 1 },
+		{ "m", 60e6 }, { "min", 60e6 }, { "h", 3600e6 },
+		{ "d", 86400e6 },
+	};
+	char *end;
+	double v;
+
+	if (*s == '\0' || *s == '+' || *s == '-' || *s == ' ')
+		return -1;
+	v = strtod(s, &end);
+	if (end == s || !isfinite(v) || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+		if (strcmp(end, units[i].unit) == 0) {
+			if (v * units[i].us > 9.2e18)
+				return -1;
+			*out = (ts_us)llround(v * units[i].us);
+			return 0;
+		}
+	return -1;
 }

@@ -18,7 +18,7 @@ usage(FILE *fp, int status)
 	fputs("usage: motionpts [--roi NAME=X,Y,W,H]... [--max N] "
 	    "[--min-distance PX]\n"
 	    "                 [--quality Q] [--win PX] [--levels N] "
-	    "[--reanchor SEC]\n"
+	    "[--reanchor DUR]\n"
 	    "                 [--fb-max PX] [--overlay FILE.y4m] [--gain K] "
 	    "[--src ID]\n"
 	    "                 [--iso] [--threads N] [input]\n"
@@ -38,8 +38,8 @@ usage(FILE *fp, int status)
 	    "  --levels N          pyramid levels for points lost at full "
 	    "resolution\n"
 	    "                      (default 2)\n"
-	    "  --reanchor SEC      renew the reference image this often "
-	    "(default 60;\n"
+	    "  --reanchor DUR      renew the reference image this often "
+	    "(default 60s;\n"
 	    "                      0: never)\n"
 	    "  --fb-max PX         drop points whose forward-backward error is "
 	    "larger\n"
@@ -129,7 +129,7 @@ parse_option(int c, const char *arg, struct options *opt)
 		opt->lk.levels = (int)cli_long("--levels", arg, 0, 6);
 		break;
 	case OPT_REANCHOR:
-		opt->reanchor = cli_double("--reanchor", arg, 0, 1e9);
+		opt->reanchor = cli_seconds("--reanchor", arg, 0, 1e9);
 		break;
 	case OPT_FB_MAX:
 		opt->fb_max = cli_double("--fb-max", arg, 0.001, 100);

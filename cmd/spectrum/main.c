@@ -62,7 +62,7 @@ struct state {
 static void
 usage(FILE *fp, int status)
 {
-	fputs("usage: spectrum [--window SEC] [--hop SEC] "
+	fputs("usage: spectrum [--window DUR] [--hop DUR] "
 	    "[--fn hann|flattop|hamming|rect]\n"
 	    "                [--peaks K] [--band LO:HI] [--scale MM_PER_PX "
 	    "[--velocity]]\n"
@@ -76,8 +76,8 @@ usage(FILE *fp, int status)
 	    "strongest peaks:\n"
 	    "ts,src,roi,pt,axis,rank,freq_hz,amp,unit,snr_db.\n"
 	    "\n"
-	    "  --window SEC     window length (default 10)\n"
-	    "  --hop SEC        time between windows (default 1)\n"
+	    "  --window DUR     window length (default 10s)\n"
+	    "  --hop DUR        time between windows (default 1s)\n"
 	    "  --fn NAME        window function (default hann)\n"
 	    "  --peaks K        peaks per series and window (default 3)\n"
 	    "  --band LO:HI     only frequencies from LO to HI Hz\n"
@@ -156,8 +156,8 @@ parse_args(int argc, char **argv, struct options *o)
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_WINDOW: o->window = cli_double("--window", optarg, 0.01, 86400); break;
-		case O_HOP: o->hop = cli_double("--hop", optarg, 0.001, 86400); break;
+		case O_WINDOW: o->window = cli_seconds("--window", optarg, 0.01, 86400); break;
+		case O_HOP: o->hop = cli_seconds("--hop", optarg, 0.001, 86400); break;
 		case O_FN:
 			if (window_fn_parse(optarg, &o->fn) < 0)
 				cli_usage_error("--fn: hann, flattop, hamming or "

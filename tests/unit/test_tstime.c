@@ -104,5 +104,24 @@ main(void)
 	rfc3339_round_trip(INT64_C(-62135596800000000), "0001-01-01T00:00:00Z");
 
 	ok(ts_from_sec(0.0083333) == 8333, "from_sec rounds to the microsecond");
+
+	{
+		static const struct { const char *s; ts_us us; } good[] = {
+			{ "10", 10000000 }, { "2.5s", 2500000 },
+			{ "500ms", 500000 }, { "90m", 5400000000 },
+			{ "4h", 14400000000 }, { "1d", 86400000000 },
+			{ "0", 0 }, { "1.5min", 90000000 },
+		};
+		static const char *bad[] = { "", "s", "-1s", "10x", "1 s",
+			"nan", "inf", "+3" };
+		ts_us d;
+
+		for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+			ok(ts_parse_duration(good[i].s, &d) == 0 &&
+			    d == good[i].us, "duration \"%s\"", good[i].s);
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+			ok(ts_parse_duration(bad[i], &d) < 0,
+			    "not a duration: \"%s\"", bad[i]);
+	}
 	return tap_done();
 }

@@ -273,19 +273,38 @@ unit_name(const struct options *o)
 	return o->velocity ? "mm/s" : o->scale > 0 ? "mm" : "px";
 }
 
-/* ts, the key fields, the axis: the start of every output row. */
+/* The first n fields of a key joined by '\037', as CSV fields. */
 static void
-row_start(struct state *st, const struct series *s, const char *ts)
+key_fields(struct state *st, const char *k, int n)
 {
-	const char *k = s->key;
-
-	csvout_str(&st->out, ts);
-	for (int i = 0; i < st->opt->nkeys; i++) {
+	for (int i = 0; i < n; i++) {
 		size_t len = strcspn(k, "\037");
 		csvout_field(&st->out, k, len);
 		k += len + (k[len] != '\0');
 	}
+}
+
+/* ts, the key fields, the axis: the start of every output row. */
+static void
+row_start(struct state *st, const struct series *s, const char *ts)
+{
+	csvout_str(&st->out, ts);
+	key_fields(st, s->key, st->opt->nkeys);
 	csvout_str(&st->out, st->opt->values[s->axis]);
+}
+
+/* rank,freq_hz,amp,unit,snr_db and the end of the row. */
+static void
+peak_fields(struct state *st, int rank, const struct peak *p)
+{
+	const struct options *o = st->opt;
+
+	csvout_long(&st->out, rank);
+	csvout_double(&st->out, p->freq, 4);
+	csvout_double(&st->out, in_unit(o, p->amp, p->freq), 6);
+	csvout_str(&st->out, unit_name(o));
+	csvout_double(&st->out, p->snr_db, 1);
+	csvout_end(&st->out);
 }
 
 /* The summary gathering this region, axis, time and window length. */
@@ -386,22 +405,11 @@ write_summary(struct state *st, struct summary *u)
 	else
 		ts_format_unix(u->ts, t);
 	for (int i = 0; i < np; i++) {
-		const char *k = u->region;
 		csvout_str(&st->out, t);
-		for (int f = 0; f + 1 < o->nkeys; f++) {
-			size_t len = strcspn(k, "\037");
-			csvout_field(&st->out, k, len);
-			k += len + (k[len] != '\0');
-		}
+		key_fields(st, u->region, o->nkeys - 1);
 		csvout_str(&st->out, "*");
 		csvout_str(&st->out, o->values[u->axis]);
-		csvout_long(&st->out, i + 1);
-		csvout_double(&st->out, peaks[i].freq, 4);
-		csvout_double(&st->out, in_unit(o, peaks[i].amp, peaks[i].freq),
-		    6);
-		csvout_str(&st->out, unit_name(o));
-		csvout_double(&st->out, peaks[i].snr_db, 1);
-		csvout_end(&st->out);
+		peak_fields(st, i + 1, &peaks[i]);
 	}
 }
 
@@ -458,13 +466,7 @@ emit(struct state *st, struct series *s, ts_us ts)
 	}
 	for (int i = 0; i < np; i++) {
 		row_start(st, s, t);
-		csvout_long(&st->out, i + 1);
-		csvout_double(&st->out, peaks[i].freq, 4);
-		csvout_double(&st->out, in_unit(o, peaks[i].amp, peaks[i].freq),
-		    6);
-		csvout_str(&st->out, unit_name(o));
-		csvout_double(&st->out, peaks[i].snr_db, 1);
-		csvout_end(&st->out);
+		peak_fields(st, i + 1, &peaks[i]);
 	}
 }
 

@@ -1,4 +1,5 @@
 #include "csvio.h"
+#include "xalloc.h"
 
 #include <csv.h>
 #include <err.h>
@@ -37,15 +38,6 @@ struct csv_in {
 
 	char err[512];
 };
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (p == NULL && n != 0)
-		err(1, "csv");
-	return p;
-}
 
 /*
  * libcsv grows its field buffer through these, by a fixed block at a time:
@@ -128,11 +120,11 @@ on_field(void *s, size_t n, void *data)
 	if (r->len + n + 1 > r->cap) {
 		while (r->len + n + 1 > r->cap)
 			r->cap = r->cap ? r->cap * 2 : 4096;
-		r->buf = xrealloc(r->buf, r->cap);
+		r->buf = xreallocarray(r->buf, r->cap, 1);
 	}
 	if (r->nf == r->offcap) {
 		r->offcap = r->offcap ? r->offcap * 2 : 16;
-		r->off = xrealloc(r->off, r->offcap * sizeof *r->off);
+		r->off = xreallocarray(r->off, r->offcap, sizeof *r->off);
 	}
 	r->off[r->nf++] = r->len;
 	if (n > 0)
@@ -155,10 +147,8 @@ on_record(int c, void *data)
 struct csv_in *
 csvin_new(FILE *fp, const char *name)
 {
-	struct csv_in *r = calloc(1, sizeof *r);
+	struct csv_in *r = xcalloc(1, sizeof *r);
 
-	if (r == NULL)
-		err(1, "csv");
 	r->fp = fp;
 	r->name = name;
 	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI) != 0)

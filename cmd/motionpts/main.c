@@ -11,6 +11,7 @@
 #include "csvio.h"
 #include "motionpts.h"
 #include "y4m.h"
+#include "xalloc.h"
 
 static void
 usage(FILE *fp, int status)
@@ -95,9 +96,7 @@ add_roi(struct options *opt, const char *arg)
 	cli_ints("--roi", eq + 1, ',', 4, v);
 	if (v[2] < 1 || v[3] < 1)
 		cli_usage_error("--roi: empty region: '%s'", arg);
-	opt->rois = realloc(opt->rois, (size_t)(opt->nrois + 1) * sizeof *r);
-	if (opt->rois == NULL)
-		err(1, "out of memory");
+	opt->rois = xreallocarray(opt->rois, (size_t)opt->nrois + 1, sizeof *r);
 	r = &opt->rois[opt->nrois++];
 	memset(r, 0, sizeof *r);
 	memcpy(r->name, arg, (size_t)(eq - arg));
@@ -157,9 +156,7 @@ static void
 check_rois(struct options *opt, int w, int h)
 {
 	if (opt->nrois == 0) {
-		opt->rois = calloc(1, sizeof *opt->rois);
-		if (opt->rois == NULL)
-			err(1, "out of memory");
+		opt->rois = xcalloc(1, sizeof *opt->rois);
 		strcpy(opt->rois[0].name, "all");
 		opt->rois[0].r = (struct vis_rect){ 0, 0, w, h };
 		opt->nrois = 1;
@@ -215,9 +212,7 @@ open_overlay(struct output *out, const struct options *opt,
 		err(1, "%s", opt->overlay);
 	out->overlay_info = *in;
 	out->overlay_info.chroma = Y4M_MONO;
-	out->overlay_buf = malloc((size_t)in->width * (size_t)in->height);
-	if (out->overlay_buf == NULL)
-		err(1, "out of memory");
+	out->overlay_buf = xmalloc((size_t)in->width * (size_t)in->height);
 	if (y4m_write_header(out->overlay, &out->overlay_info) < 0)
 		err(1, "%s", opt->overlay);
 }
@@ -261,10 +256,8 @@ run(struct options *opt, FILE *in, const char *name)
 	}
 	check_rois(opt, r.info.width, r.info.height);
 	out.src = opt->src ? opt->src : r.info.src[0] ? r.info.src : "stdin";
-	frame = malloc(r.frame_size);
-	regs = calloc((size_t)opt->nrois, sizeof *regs);
-	if (frame == NULL || regs == NULL)
-		err(1, "out of memory");
+	frame = xmalloc(r.frame_size);
+	regs = xcalloc((size_t)opt->nrois, sizeof *regs);
 	for (int i = 0; i < opt->nrois; i++)
 		regs[i] = region_new(&opt->rois[i], r.info.width,
 		    r.info.height, opt);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "motionpts.h"
+#include "xalloc.h"
 
 /* Look again for corners in a region this often when it has fewer points
  * than it may and none were lost (seconds). */
@@ -12,16 +13,6 @@
 /* Seconds a region must keep its points before losing them all is
  * reported again. */
 #define LOST_QUIET 60.0
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (p == NULL)
-		err(1, "out of memory");
-	return p;
-}
 
 /* The LK window reaches win/2 << levels pixels around a point at the top
  * of the pyramid: the crop keeps that much around the region. */

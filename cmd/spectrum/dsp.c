@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dsp.h"
+#include "xalloc.h"
 
 int
 window_fn_parse(const char *s, enum window_fn *fn)
@@ -39,16 +40,6 @@ window_value(enum window_fn fn, int i, int n)
 	default:
 		return 1;
 	}
-}
-
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (p == NULL)
-		err(1, "out of memory");
-	return p;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "csvio.h"
 #include "dsp.h"
 #include "series.h"
+#include "xalloc.h"
 
 #define MAX_COLS 16
 #define MAX_PEAKS 64
@@ -247,10 +248,10 @@ analyzer_for(struct state *st, int n, double rate)
 		errx(1, "more than %d different sample rates", MAX_ANALYZERS);
 	analyzer_init(&st->an[st->nan], n, rate, st->opt->fn);
 	if (n > st->linear_n) {
-		st->linear = realloc(st->linear, sizeof *st->linear * (size_t)n);
-		st->median = realloc(st->median, sizeof *st->median * (size_t)n);
-		if (st->linear == NULL || st->median == NULL)
-			err(1, "out of memory");
+		st->linear = xreallocarray(st->linear, (size_t)n,
+		    sizeof *st->linear);
+		st->median = xreallocarray(st->median, (size_t)n,
+		    sizeof *st->median);
 		st->linear_n = n;
 	}
 	return &st->an[st->nan++];
@@ -322,15 +323,12 @@ summary_for(struct state *st, const char *region, int axis, ts_us ts,
 	}
 	if (st->nsums == st->sumcap) {
 		st->sumcap = st->sumcap ? st->sumcap * 2 : 8;
-		st->sums = realloc(st->sums, sizeof *st->sums *
-		    (size_t)st->sumcap);
-		if (st->sums == NULL)
-			err(1, "out of memory");
+		st->sums = xreallocarray(st->sums, (size_t)st->sumcap,
+		    sizeof *st->sums);
 	}
 	u = &st->sums[st->nsums++];
 	memset(u, 0, sizeof *u);
-	if ((u->region = strdup(region)) == NULL)
-		err(1, "out of memory");
+	u->region = xstrdup(region);
 	u->axis = axis;
 	u->ts = ts;
 	u->a = a;
@@ -353,10 +351,8 @@ gather(struct state *st, const struct series *s, struct analyzer *a,
 	u = summary_for(st, region, s->axis, ts, a);
 	if (u->npts == u->cap) {
 		u->cap = u->cap ? u->cap * 2 : 64;
-		u->mags = realloc(u->mags, sizeof *u->mags * nb *
-		    (size_t)u->cap);
-		if (u->mags == NULL)
-			err(1, "out of memory");
+		u->mags = xreallocarray(u->mags, nb * (size_t)u->cap,
+		    sizeof *u->mags);
 	}
 	memcpy(u->mags + nb * (size_t)u->npts++, a->mag, sizeof *a->mag * nb);
 }
@@ -383,10 +379,8 @@ write_summary(struct state *st, struct summary *u)
 	int np;
 
 	if (u->npts > st->column_n) {
-		st->column = realloc(st->column, sizeof *st->column *
-		    (size_t)u->npts);
-		if (st->column == NULL)
-			err(1, "out of memory");
+		st->column = xreallocarray(st->column, (size_t)u->npts,
+		    sizeof *st->column);
 		st->column_n = u->npts;
 	}
 	col = st->column;
@@ -616,9 +610,7 @@ fix_rate(struct state *st, struct series *s)
 	if (s->n < 8)
 		errx(1, "series at %.3g Hz: a %g s window holds fewer than 8 "
 		    "samples", s->rate, st->opt->window);
-	s->ring = calloc((size_t)s->n, sizeof *s->ring);
-	if (s->ring == NULL)
-		err(1, "out of memory");
+	s->ring = xcalloc((size_t)s->n, sizeof *s->ring);
 	for (int i = 0; i < s->nprobe; i++)
 		feed(st, s, s->probe_t[i], s->probe_v[i]);
 }

@@ -4,15 +4,14 @@
 #include <string.h>
 
 #include "series.h"
+#include "xalloc.h"
 
 void
 series_map_init(struct series_map *m)
 {
 	m->nbucket = 1024;
 	m->count = 0;
-	m->bucket = calloc(m->nbucket, sizeof *m->bucket);
-	if (m->bucket == NULL)
-		err(1, "out of memory");
+	m->bucket = xcalloc(m->nbucket, sizeof *m->bucket);
 }
 
 static uint64_t
@@ -29,10 +28,8 @@ static void
 grow(struct series_map *m)
 {
 	size_t nb = m->nbucket * 2;
-	struct series **b = calloc(nb, sizeof *b);
+	struct series **b = xcalloc(nb, sizeof *b);
 
-	if (b == NULL)
-		err(1, "out of memory");
 	for (size_t i = 0; i < m->nbucket; i++)
 		for (struct series *s = m->bucket[i], *next; s; s = next) {
 			size_t j = hash(s->key, s->axis) & (nb - 1);
@@ -58,9 +55,8 @@ series_get(struct series_map *m, const char *key, int axis)
 		grow(m);
 		i = hash(key, axis) & (m->nbucket - 1);
 	}
-	s = calloc(1, sizeof *s);
-	if (s == NULL || (s->key = strdup(key)) == NULL)
-		err(1, "out of memory");
+	s = xcalloc(1, sizeof *s);
+	s->key = xstrdup(key);
 	s->axis = axis;
 	s->next = m->bucket[i];
 	m->bucket[i] = s;

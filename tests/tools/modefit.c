@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "xalloc.h"
 
 #define MAXF 16
 #define MAXU (2 + 2 * MAXF)
@@ -33,10 +34,8 @@ push(struct series *s, double t, double v)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 1024;
-		s->t = realloc(s->t, s->cap * sizeof *s->t);
-		s->v = realloc(s->v, s->cap * sizeof *s->v);
-		if (!s->t || !s->v)
-			err(1, "out of memory");
+		s->t = xreallocarray(s->t, s->cap, sizeof *s->t);
+		s->v = xreallocarray(s->v, s->cap, sizeof *s->v);
 	}
 	s->t[s->n] = t;
 	s->v[s->n++] = v;
@@ -164,8 +163,7 @@ main(int argc, char **argv)
 		cur_ts = ts;
 		if (nframe == cap) {
 			cap = cap ? cap * 2 : 256;
-			if ((frame = realloc(frame, cap * sizeof *frame)) == NULL)
-				err(1, "out of memory");
+			frame = xreallocarray(frame, cap, sizeof *frame);
 		}
 		frame[nframe++] = v;
 	}

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "xalloc.h"
 #include "y4m.h"
 
 #define NTERMS 40
@@ -279,13 +280,13 @@ main(int argc, char **argv)
 	s.info.sar_num = s.info.sar_den = 1;
 	s.info.chroma = Y4M_MONO;
 	s.info.has_t0 = 1;
-	bg = malloc(sizeof *bg * (size_t)(s.w * s.h));
-	fg = malloc(sizeof *fg * (size_t)(r[2] * r[3]));
-	cx = malloc(sizeof *cx * NTERMS * SS * (size_t)(s.w > s.h ? s.w : s.h));
-	cy = malloc(sizeof *cy * NTERMS * SS * (size_t)(s.w > s.h ? s.w : s.h));
-	frame = malloc((size_t)(s.w * s.h));
-	if (!bg || !fg || !cx || !cy || !frame)
-		err(1, "out of memory");
+	bg = xreallocarray(NULL, (size_t)s.w * (size_t)s.h, sizeof *bg);
+	fg = xreallocarray(NULL, (size_t)r[2] * (size_t)r[3], sizeof *fg);
+	cx = xreallocarray(NULL, NTERMS * SS * (size_t)(s.w > s.h ? s.w : s.h),
+	    sizeof *cx);
+	cy = xreallocarray(NULL, NTERMS * SS * (size_t)(s.w > s.h ? s.w : s.h),
+	    sizeof *cy);
+	frame = xmalloc((size_t)s.w * (size_t)s.h);
 	if (s.sharp > 0)
 		render_sharp(&bg_tex, 0, 0, 0, 0, s.w, s.h, SS, s.sharp, bg, cx,
 		    cy);

@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "tstime.h"
+#include "y4m.h"
 
 #include <err.h>
 #include <errno.h>
@@ -124,6 +125,15 @@ cli_long(const char *opt, const char *arg, long lo, long hi)
 		cli_usage_error("%s: out of range [%ld, %ld]: '%s'", opt, lo,
 		    hi, arg);
 	return v;
+}
+
+const char *
+cli_src(const char *arg)
+{
+	if (!y4m_valid_src(arg))
+		cli_usage_error("--src: must be 1 to %d characters without "
+		    "spaces: '%s'", Y4M_SRC_MAX - 1, arg);
+	return arg;
 }
 
 void

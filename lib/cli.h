@@ -44,6 +44,9 @@ double cli_double(const char *opt, const char *arg, double lo, double hi);
 /* A duration ("10", "2.5s", "500ms", "90m", "4h") in seconds, in range. */
 double cli_seconds(const char *opt, const char *arg, double lo, double hi);
 long cli_long(const char *opt, const char *arg, long lo, long hi);
+/* --src: a source id fit for a Y4M header and CSV (no spaces or control
+ * characters, under Y4M_SRC_MAX bytes); returns arg or exits 2. */
+const char *cli_src(const char *arg);
 /* "a,b,c,d" (count numbers separated by sep) into out; exits 2 if not. */
 void cli_ints(const char *opt, const char *arg, char sep, int count,
     int *out);

@@ -120,19 +120,10 @@ parse_t0(const char *arg, struct options *opt)
 }
 
 static void
-parse_src(const char *arg, struct options *opt)
-{
-	if (!y4m_valid_src(arg))
-		cli_usage_error("--src: must be 1 to %d characters without "
-		    "spaces: '%s'", Y4M_SRC_MAX - 1, arg);
-	strcpy(opt->src, arg);
-}
-
-static void
 parse_option(int c, const char *arg, struct options *opt)
 {
 	switch (c) {
-	case OPT_SRC: parse_src(arg, opt); break;
+	case OPT_SRC: strcpy(opt->src, cli_src(arg)); break;
 	case OPT_COLOR: opt->color = 1; break;
 	case OPT_FPS: parse_fps(arg, opt); break;
 	case OPT_CROP:

@@ -135,12 +135,7 @@ parse_option(int c, const char *arg, struct options *opt)
 		break;
 	case OPT_OVERLAY: opt->overlay = arg; break;
 	case OPT_GAIN: opt->gain = cli_double("--gain", arg, 0, 1e6); break;
-	case OPT_SRC:
-		if (!y4m_valid_src(arg))
-			cli_usage_error("--src: must be 1 to %d characters "
-			    "without spaces: '%s'", Y4M_SRC_MAX - 1, arg);
-		opt->src = arg;
-		break;
+	case OPT_SRC: opt->src = cli_src(arg); break;
 	case OPT_ISO: opt->iso = 1; break;
 	case OPT_THREADS:
 		opt->threads = (int)cli_long("--threads", arg, 1, 64);

@@ -608,8 +608,10 @@ fix_rate(struct state *st, struct series *s)
 	s->rate = nominal_rate(s, d[nd / 2]);
 	s->n = (int)lround(st->opt->window * s->rate);
 	if (s->n < 8)
-		errx(1, "series at %.3g Hz: a %g s window holds fewer than 8 "
-		    "samples", s->rate, st->opt->window);
+		errx(1, "%s: line %ld: series at %.3g Hz: a %g s window holds "
+		    "fewer than 8 samples (use a longer --window)",
+		    csvin_name(st->in), csvin_line(st->in), s->rate,
+		    st->opt->window);
 	s->ring = xcalloc((size_t)s->n, sizeof *s->ring);
 	for (int i = 0; i < s->nprobe; i++)
 		feed(st, s, s->probe_t[i], s->probe_v[i]);
@@ -700,7 +702,7 @@ run(struct state *st)
 	if (rc < 0)
 		warnx("%s", csvin_error(st->in));
 	if (st->late > 0)
-		warnx("%s: %ld samples out of time order were skipped",
+		warnx("%s: samples out of time order, skipped: %ld",
 		    csvin_name(st->in), st->late);
 	return rc < 0 ? 1 : 0;
 }

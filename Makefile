@@ -36,7 +36,7 @@ OPENCV_LIBS := $(shell $(PKG_CONFIG) --libs opencv4 2>/dev/null || \
 	echo -lopencv_video -lopencv_objdetect -lopencv_dnn \
 	-lopencv_imgproc -lopencv_core)
 CSV_LIBS = -lcsv
-LIBS = $(CSV_LIBS) -lm
+LIBS = $(CSV_LIBS) -lm -pthread
 
 # Per-program link flags: LIBS_<program>.
 LIBS_frames = $(AV_LIBS)

@@ -5,13 +5,22 @@
 #include <err.h>
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define INBUF 65536
+
+struct csv_bg;
+struct csv_in;
+static void bg_free(struct csv_in *r);
 
 struct csv_in {
 	FILE *fp;
@@ -25,6 +34,7 @@ struct csv_in {
 	int rec_started;    /* bytes of the current record have been fed */
 	int rec_done;
 	int rec_overrun;    /* a second record ended inside one feed */
+	int line_has_nul;   /* the bytes being fed hold a NUL */
 	long nul_field;     /* 1 + index of a field holding a NUL, or 0 */
 
 	char *buf;          /* current record: fields, each NUL-terminated */
@@ -37,6 +47,12 @@ struct csv_in {
 	size_t nh;
 
 	char err[512];
+
+	struct csv_bg *bg;  /* records come from a parsing thread */
+	/* Set in that thread's parser: called before a read that would
+	 * block, with the thread's state. */
+	void (*before_wait)(struct csv_bg *);
+	struct csv_bg *thread;
 };
 
 /*
@@ -111,7 +127,8 @@ on_field(void *s, size_t n, void *data)
 		r->rec_overrun = 1;
 		return;
 	}
-	if (memchr(s, '\0', n) != NULL && r->nul_field == 0)
+	if (r->line_has_nul && memchr(s, '\0', n) != NULL &&
+	    r->nul_field == 0)
 		r->nul_field = (long)r->nf + 1;
 	if (r->len + n + 1 > CSVIN_MAX_RECORD) {
 		r->rec_overrun = 2;
@@ -164,6 +181,8 @@ csvin_free(struct csv_in *r)
 {
 	if (r == NULL)
 		return;
+	if (r->bg != NULL)
+		bg_free(r);
 	csv_free(&r->parser);
 	free(r->buf);
 	free(r->off);
@@ -188,15 +207,47 @@ parse_error(struct csv_in *r)
 	return -1;
 }
 
-/* Fill the input buffer; 0 at end of input, -1 on a read error. */
+/* Would a read of fd block now? */
+static int
+would_block(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/*
+ * Fill the input buffer; 0 at end of input, -1 on a read error. A stream
+ * with a descriptor is read with read(2), which returns what a pipe holds
+ * rather than waiting, as fread(3) does, for the whole buffer: a live pipe
+ * of a few records a second must not sit in the buffer.
+ */
 static int
 refill(struct csv_in *r)
 {
+	int fd = fileno(r->fp);
+	ssize_t n;
+
 	r->inpos = 0;
-	r->inlen = fread(r->in, 1, sizeof r->in, r->fp);
-	if (r->inlen > 0)
+	if (fd < 0) {
+		r->inlen = fread(r->in, 1, sizeof r->in, r->fp);
+		n = ferror(r->fp) ? -1 : (ssize_t)r->inlen;
+	} else {
+		if (r->thread != NULL && would_block(fd))
+			r->before_wait(r->thread);
+		/* The only place the thread may be cancelled: its reads. */
+		if (r->thread != NULL)
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		do
+			n = read(fd, r->in, sizeof r->in);
+		while (n < 0 && errno == EINTR);
+		if (r->thread != NULL)
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		r->inlen = n > 0 ? (size_t)n : 0;
+	}
+	if (n > 0)
 		return 1;
-	if (ferror(r->fp)) {
+	if (n < 0) {
 		snprintf(r->err, sizeof r->err, "%s: read error: %s", r->name,
 		    strerror(errno));
 		return -1;
@@ -256,6 +307,13 @@ next_record(struct csv_in *r)
 			r->rec_line = r->line + 1;
 			r->rec_started = !blank_line(p, n);
 		}
+		/* One look per line, not per field, for the rare NUL. */
+		r->line_has_nul = memchr(p, '\0', n) != NULL;
+		/* libcsv asks about every byte whether it is a space, through
+		 * a call, unless it is left to trim spaces itself; on a line
+		 * with no space or tab there is nothing to trim. */
+		csv_set_space_func(&r->parser, memchr(p, ' ', n) != NULL ||
+		    memchr(p, '\t', n) != NULL ? no_space : NULL);
 		if (csv_parse(&r->parser, p, n, on_field, on_record, r) != n)
 			return parse_error(r);
 		r->inpos += n;
@@ -326,10 +384,16 @@ csvin_header(struct csv_in *r)
 	return 0;
 }
 
+static int bg_read(struct csv_in *r);
+
 int
 csvin_read(struct csv_in *r)
 {
-	int rc = next_record(r);
+	int rc;
+
+	if (r->bg != NULL)
+		return bg_read(r);
+	rc = next_record(r);
 
 	if (rc <= 0)
 		return rc;
@@ -341,6 +405,288 @@ csvin_read(struct csv_in *r)
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * Parsing on a second thread. libcsv goes through the input a byte at a
+ * time and is most of the cost of reading, so a program that does real
+ * work per record (spectrum's transforms, thresh's rules) runs that work
+ * on one core while the other parses. The thread fills batches of records
+ * (their fields back to back, as in a record buffer) and hands them over
+ * through a small ring; a batch also goes over early when the input has
+ * nothing more to give for now, so a slow live pipe is not held back.
+ */
+#define NBATCH 4
+#define BATCH_RECORDS 4096
+#define BATCH_BYTES (256u << 10)
+
+struct batch_rec {
+	size_t start;       /* of its fields in bytes[] */
+	size_t off;         /* of its field offsets in off[] */
+	size_t nf, len;
+	long line;
+};
+
+struct batch {
+	char *bytes;
+	size_t len, cap;
+	size_t *off;
+	size_t noff, offcap;
+	struct batch_rec *rec;
+	size_t nrec, reccap;
+	int ended;          /* input ends after these records ... */
+	int final;          /* ... with this csvin_read() result (0 or -1) */
+	char err[512];
+};
+
+struct csv_bg {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch batch[NBATCH];
+	unsigned long filled, taken;    /* batches handed over and used up */
+	int stop;
+	/* Each side's own fields on its own cache line: the reader moves
+	 * on a record at a time, and sharing a line with the thread would
+	 * bounce it between the cores at that rate. */
+	_Alignas(64) struct csv_in *src; /* the parser the thread drives */
+	struct batch *fill;             /* the thread's current batch */
+	_Alignas(64) struct batch *use; /* the reader's, or NULL */
+	size_t next;                    /* its next record */
+};
+
+static void
+batch_reset(struct batch *b)
+{
+	b->len = b->noff = b->nrec = 0;
+	b->ended = b->final = 0;
+	b->err[0] = '\0';
+}
+
+static void
+batch_add(struct batch *b, const struct csv_in *src)
+{
+	struct batch_rec *rec;
+
+	if (b->len + src->len > b->cap) {
+		b->cap = b->cap ? b->cap : 4096;
+		while (b->len + src->len > b->cap)
+			b->cap *= 2;
+		b->bytes = xreallocarray(b->bytes, b->cap, 1);
+	}
+	if (b->noff + src->nf > b->offcap) {
+		b->offcap = b->offcap ? b->offcap : 1024;
+		while (b->noff + src->nf > b->offcap)
+			b->offcap *= 2;
+		b->off = xreallocarray(b->off, b->offcap, sizeof *b->off);
+	}
+	if (b->nrec == b->reccap) {
+		b->reccap = b->reccap ? b->reccap * 2 : 256;
+		b->rec = xreallocarray(b->rec, b->reccap, sizeof *b->rec);
+	}
+	rec = &b->rec[b->nrec++];
+	rec->start = b->len;
+	rec->off = b->noff;
+	rec->nf = src->nf;
+	rec->len = src->len;
+	rec->line = src->rec_line;
+	memcpy(b->bytes + b->len, src->buf, src->len);
+	memcpy(b->off + b->noff, src->off, src->nf * sizeof *src->off);
+	b->len += src->len;
+	b->noff += src->nf;
+}
+
+/* Hand the current batch over and wait for a free one; returns nonzero
+ * when the reader is closing. Called unlocked. */
+static int
+bg_hand_over(struct csv_bg *bg)
+{
+	int stop;
+
+	pthread_mutex_lock(&bg->mu);
+	bg->filled++;
+	pthread_cond_broadcast(&bg->cv);
+	while (bg->filled - bg->taken == NBATCH && !bg->stop)
+		pthread_cond_wait(&bg->cv, &bg->mu);
+	stop = bg->stop;
+	bg->fill = &bg->batch[bg->filled % NBATCH];
+	pthread_mutex_unlock(&bg->mu);
+	if (!stop)
+		batch_reset(bg->fill);
+	return stop;
+}
+
+/* The input would block: pass on what is parsed so far. */
+static void
+bg_before_wait(struct csv_bg *bg)
+{
+	if (bg->fill->nrec > 0)
+		bg_hand_over(bg);
+}
+
+static void *
+bg_main(void *arg)
+{
+	struct csv_bg *bg = arg;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	for (;;) {
+		int rc = csvin_read(bg->src);
+		/* before_wait may have handed over and moved to a new batch */
+		struct batch *b = bg->fill;
+
+		if (rc <= 0) {
+			b->ended = 1;
+			b->final = rc;
+			memcpy(b->err, bg->src->err, sizeof b->err);
+			bg_hand_over(bg);
+			break;
+		}
+		batch_add(b, bg->src);
+		if ((b->nrec >= BATCH_RECORDS || b->len >= BATCH_BYTES) &&
+		    bg_hand_over(bg))
+			break;
+	}
+	return NULL;
+}
+
+void
+csvin_background(struct csv_in *r)
+{
+	struct csv_bg *bg;
+	sigset_t all, old;
+
+	if (r->bg != NULL || r->eof)
+		return;
+	bg = xcalloc(1, sizeof *bg);
+	/* The thread takes over the parser; r keeps the header. */
+	bg->src = xmalloc(sizeof *bg->src);
+	*bg->src = *r;
+	bg->src->hbuf = NULL;
+	bg->src->hoff = NULL;
+	bg->src->thread = bg;
+	bg->src->before_wait = bg_before_wait;
+	/* the parser's buffers went with it */
+	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		errx(1, "csv: cannot initialise the parser");
+	r->buf = NULL;
+	r->off = NULL;
+	r->cap = r->offcap = 0;
+	r->len = r->nf = 0;
+	r->bg = bg;
+	bg->fill = &bg->batch[0];
+	pthread_mutex_init(&bg->mu, NULL);
+	pthread_cond_init(&bg->cv, NULL);
+	/* Signals are the program's business, on its own thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&bg->thread, NULL, bg_main, bg) != 0)
+		errx(1, "cannot start a thread to read %s", r->name);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Is a record (or the end) ready? Waits at most timeout_ms; with the
+ * lock held. A used-up batch goes back to the thread first. */
+static int
+bg_ready(struct csv_bg *bg, int timeout_ms)
+{
+	struct timespec until;
+
+	if (bg->use != NULL) {
+		if (bg->next < bg->use->nrec || bg->use->ended)
+			return 1;
+		bg->taken++;
+		bg->use = NULL;
+		pthread_cond_broadcast(&bg->cv);
+	}
+	if (timeout_ms >= 0) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+	}
+	while (bg->filled == bg->taken) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&bg->cv, &bg->mu);
+		else if (pthread_cond_timedwait(&bg->cv, &bg->mu, &until) ==
+		    ETIMEDOUT)
+			return bg->filled != bg->taken;
+	}
+	return 1;
+}
+
+int
+csvin_wait(struct csv_in *r, int timeout_ms)
+{
+	int ready;
+
+	if (r->bg == NULL)
+		return 1;
+	pthread_mutex_lock(&r->bg->mu);
+	ready = bg_ready(r->bg, timeout_ms);
+	pthread_mutex_unlock(&r->bg->mu);
+	return ready;
+}
+
+static int
+bg_read(struct csv_in *r)
+{
+	struct csv_bg *bg = r->bg;
+	struct batch *b;
+	struct batch_rec *rec;
+
+	b = bg->use;
+	if (b == NULL || (bg->next == b->nrec && !b->ended)) {
+		pthread_mutex_lock(&bg->mu);
+		bg_ready(bg, -1);
+		if (bg->use == NULL) {
+			bg->use = &bg->batch[bg->taken % NBATCH];
+			bg->next = 0;
+		}
+		pthread_mutex_unlock(&bg->mu);
+		b = bg->use;
+	}
+	if (bg->next == b->nrec) {     /* then the batch ended the input */
+		memcpy(r->err, b->err, sizeof r->err);
+		return b->final;
+	}
+	rec = &b->rec[bg->next++];
+	r->buf = b->bytes + rec->start;
+	r->off = b->off + rec->off;
+	r->nf = rec->nf;
+	r->len = rec->len;
+	r->rec_line = rec->line;
+	return 1;
+}
+
+static void
+bg_free(struct csv_in *r)
+{
+	struct csv_bg *bg = r->bg;
+
+	pthread_mutex_lock(&bg->mu);
+	bg->stop = 1;
+	pthread_cond_broadcast(&bg->cv);
+	pthread_mutex_unlock(&bg->mu);
+	/* It may be blocked reading a pipe that never ends. */
+	pthread_cancel(bg->thread);
+	pthread_join(bg->thread, NULL);
+	pthread_mutex_destroy(&bg->mu);
+	pthread_cond_destroy(&bg->cv);
+	for (int i = 0; i < NBATCH; i++) {
+		free(bg->batch[i].bytes);
+		free(bg->batch[i].off);
+		free(bg->batch[i].rec);
+	}
+	csvin_free(bg->src);
+	/* r's record pointed into a batch */
+	r->buf = NULL;
+	r->off = NULL;
+	r->bg = NULL;
+	free(bg);
 }
 
 size_t

@@ -32,6 +32,18 @@ int csvin_header(struct csv_in *r);
 /* Next record: 1 read, 0 end of input, -1 error (csvin_error()). */
 int csvin_read(struct csv_in *r);
 
+/*
+ * Parse on a second thread from here on (call after csvin_header()), so
+ * the caller's work per record overlaps with parsing. csvin_read() and
+ * the rest work as before; csvin_free() stops the thread. The thread
+ * blocks every signal: they stay with the caller's threads.
+ */
+void csvin_background(struct csv_in *r);
+/* With a background reader: wait at most timeout_ms (-1: no limit) for
+ * the next record or the end of input; 1 when csvin_read() will not
+ * block, 0 on timeout. Without one it returns 1 at once. */
+int csvin_wait(struct csv_in *r, int timeout_ms);
+
 /* Header: number of columns, their names (borrowed), lookup (-1 if none). */
 size_t csvin_ncols(const struct csv_in *r);
 const char *csvin_colname(const struct csv_in *r, size_t col);

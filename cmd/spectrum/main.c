@@ -684,6 +684,8 @@ run(struct state *st)
 	if (find_columns(st) < 0)
 		return 1;
 	write_header(st);
+	/* Parsing is most of the reading: let it run beside the transforms. */
+	csvin_background(st->in);
 	while ((rc = csvin_read(st->in)) > 0) {
 		if (read_row(st) < 0) {
 			rc = -1;

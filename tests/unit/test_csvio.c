@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "csvio.h"
 #include "tap.h"
@@ -270,6 +271,108 @@ test_double_format(void)
 	ok(bad == 0, "random values match printf's (%d differ)", bad);
 }
 
+/* Text of n records "i,i*7,name i" after a header, with a bad record at
+ * line bad_line (0: none). */
+static char *
+many_records(int n, int bad_line, size_t *len)
+{
+	size_t cap = (size_t)n * 40 + 64, o = 0;
+	char *s = malloc(cap);
+
+	o += (size_t)snprintf(s, cap, "a,b,c\n");
+	for (int i = 0; i < n; i++) {
+		if (i + 2 == bad_line)
+			o += (size_t)snprintf(s + o, cap - o, "1,2\n");
+		else
+			o += (size_t)snprintf(s + o, cap - o,
+			    "%d,%d,\"name %d\"\n", i, i * 7, i);
+	}
+	*len = o;
+	return s;
+}
+
+/* Read it all; a checksum of the records, and the final csvin_read(). */
+static long
+read_all(const char *s, size_t n, int background, int *rc, char *err,
+    long *lines)
+{
+	FILE *fp;
+	struct csv_in *r = reader(s, n, &fp);
+	long sum = 0;
+
+	*lines = 0;
+	if (csvin_header(r) == 0) {
+		if (background)
+			csvin_background(r);
+		while ((*rc = csvin_read(r)) > 0) {
+			sum += atol(csvin_field(r, 1)) +
+			    (long)csvin_field_len(r, 2) + csvin_line(r);
+			(*lines)++;
+		}
+	}
+	snprintf(err, 200, "%s", csvin_error(r));
+	done(r, fp);
+	return sum;
+}
+
+static void
+test_background_same(void)
+{
+	size_t n;
+	int rc1, rc2;
+	char e1[200], e2[200];
+	long l1, l2, s1, s2;
+	char *s = many_records(20000, 0, &n);
+
+	s1 = read_all(s, n, 0, &rc1, e1, &l1);
+	s2 = read_all(s, n, 1, &rc2, e2, &l2);
+	ok(l1 == 20000 && l2 == 20000, "background: every record (%ld, %ld)",
+	    l1, l2);
+	ok(s1 == s2 && rc2 == 0, "background: same fields and lines");
+	free(s);
+
+	s = many_records(20000, 15001, &n);
+	s1 = read_all(s, n, 0, &rc1, e1, &l1);
+	s2 = read_all(s, n, 1, &rc2, e2, &l2);
+	ok(rc2 < 0 && l2 == 14999 && s1 == s2,
+	    "background: records before a bad one (%ld)", l2);
+	is_str(e2, e1, "background: the same error");
+	has_str(e2, "line 15001", "background: error names the line");
+	free(s);
+}
+
+/* A live pipe: records arrive before the writer closes it, and the reader
+ * can be freed while its thread waits for more. */
+static void
+test_background_pipe(void)
+{
+	int fd[2];
+	FILE *fp;
+	struct csv_in *r;
+	const char text[] = "t,v\n1,2\n3,4\n";
+
+	if (pipe(fd) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	if (write(fd[1], text, sizeof text - 1) != (ssize_t)sizeof text - 1)
+		ok(0, "write");
+	fp = fdopen(fd[0], "r");
+	r = csvin_new(fp, "pipe");
+	ok(csvin_header(r) == 0, "pipe: header");
+	csvin_background(r);
+	ok(csvin_wait(r, 5000) == 1, "pipe: records handed over early");
+	ok(csvin_read(r) == 1 && strcmp(csvin_field(r, 1), "2") == 0,
+	    "pipe: first record");
+	ok(csvin_read(r) == 1 && strcmp(csvin_field(r, 0), "3") == 0,
+	    "pipe: second record");
+	ok(csvin_wait(r, 50) == 0, "pipe: nothing more yet: timeout");
+	csvin_free(r);   /* the thread is blocked in read(): must not hang */
+	ok(1, "pipe: freed while the thread waits");
+	fclose(fp);
+	close(fd[1]);
+}
+
 int
 main(void)
 {
@@ -282,5 +385,7 @@ main(void)
 	test_too_big_field();
 	test_hostile();
 	test_writer();
+	test_background_same();
+	test_background_pipe();
 	return tap_done();
 }

@@ -404,12 +404,6 @@ rules_load(const char *path, struct rule **rules, int *nrules)
 	if (csvin_header(in) < 0)
 		errx(1, "%s", csvin_error(in));
 	snprintf(where, sizeof where, "%s: line 1", path);
-	for (size_t i = 0; i < NRULECOLS; i++) {
-		col[i] = csvin_col(in, rule_columns[i]);
-		if (col[i] < 0 && i < NREQUIRED)
-			bad_rule(&src, "no column \"%s\" (a rules file has "
-			    "%s)", rule_columns[i], RULE_COLUMNS);
-	}
 	for (size_t i = 0; i < csvin_ncols(in); i++) {
 		size_t j = 0;
 		while (j < NRULECOLS &&
@@ -418,6 +412,12 @@ rules_load(const char *path, struct rule **rules, int *nrules)
 		if (j == NRULECOLS)
 			bad_rule(&src, "unknown column \"%s\" (a rules file "
 			    "has %s)", csvin_colname(in, i), RULE_COLUMNS);
+	}
+	for (size_t i = 0; i < NRULECOLS; i++) {
+		col[i] = csvin_col(in, rule_columns[i]);
+		if (col[i] < 0 && i < NREQUIRED)
+			bad_rule(&src, "no column \"%s\" (a rules file has "
+			    "%s)", rule_columns[i], RULE_COLUMNS);
 	}
 	while ((rc = csvin_read(in)) > 0) {
 		const char *value[NRULECOLS];

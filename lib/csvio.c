@@ -41,6 +41,9 @@ struct csv_in {
 	size_t len, cap;
 	size_t *off;        /* start of each field in buf */
 	size_t nf, offcap;
+	/* A parsing thread keeps the records of a batch in buf and off, one
+	 * after another: the current record starts here. 0 otherwise. */
+	size_t base_len, base_nf;
 
 	char *hbuf;         /* header, same layout */
 	size_t *hoff;
@@ -129,8 +132,8 @@ on_field(void *s, size_t n, void *data)
 	}
 	if (r->line_has_nul && memchr(s, '\0', n) != NULL &&
 	    r->nul_field == 0)
-		r->nul_field = (long)r->nf + 1;
-	if (r->len + n + 1 > CSVIN_MAX_RECORD) {
+		r->nul_field = (long)(r->nf - r->base_nf) + 1;
+	if (r->len - r->base_len + n + 1 > CSVIN_MAX_RECORD) {
 		r->rec_overrun = 2;
 		return;
 	}
@@ -282,7 +285,8 @@ blank_line(const char *s, size_t n)
 static int
 next_record(struct csv_in *r)
 {
-	r->len = r->nf = 0;
+	r->len = r->base_len;
+	r->nf = r->base_nf;
 	r->rec_done = r->rec_overrun = r->rec_started = 0;
 	r->nul_field = 0;
 	r->rec_line = r->line + 1;
@@ -399,9 +403,9 @@ csvin_read(struct csv_in *r)
 		return rc;
 	if (check_record(r) < 0)
 		return -1;
-	if (r->nf != r->nh) {
-		set_error(r, "%zu fields, but the header has %zu", r->nf,
-		    r->nh);
+	if (r->nf - r->base_nf != r->nh) {
+		set_error(r, "%zu fields, but the header has %zu",
+		    r->nf - r->base_nf, r->nh);
 		return -1;
 	}
 	return 1;
@@ -421,17 +425,19 @@ csvin_read(struct csv_in *r)
 #define BATCH_BYTES (256u << 10)
 
 struct batch_rec {
-	size_t start;       /* of its fields in bytes[] */
-	size_t off;         /* of its field offsets in off[] */
-	size_t nf, len;
+	size_t off;         /* its first field's entry in off[] */
+	size_t nf;
+	size_t end;         /* where its last field ends in bytes[] */
 	long line;
 };
 
+/* The records' fields and offsets are the parser's own buffers, handed
+ * over whole: the batch and the parser swap buffers, nothing is copied. */
 struct batch {
 	char *bytes;
-	size_t len, cap;
-	size_t *off;
-	size_t noff, offcap;
+	size_t cap;
+	size_t *off;        /* offsets into bytes[] */
+	size_t offcap;
 	struct batch_rec *rec;
 	size_t nrec, reccap;
 	int ended;          /* input ends after these records ... */
@@ -458,42 +464,59 @@ struct csv_bg {
 static void
 batch_reset(struct batch *b)
 {
-	b->len = b->noff = b->nrec = 0;
+	b->nrec = 0;
 	b->ended = b->final = 0;
 	b->err[0] = '\0';
 }
 
+/* The record the parser just read joins the batch. */
 static void
-batch_add(struct batch *b, const struct csv_in *src)
+batch_add(struct batch *b, struct csv_in *src)
 {
 	struct batch_rec *rec;
 
-	if (b->len + src->len > b->cap) {
-		b->cap = b->cap ? b->cap : 4096;
-		while (b->len + src->len > b->cap)
-			b->cap *= 2;
-		b->bytes = xreallocarray(b->bytes, b->cap, 1);
-	}
-	if (b->noff + src->nf > b->offcap) {
-		b->offcap = b->offcap ? b->offcap : 1024;
-		while (b->noff + src->nf > b->offcap)
-			b->offcap *= 2;
-		b->off = xreallocarray(b->off, b->offcap, sizeof *b->off);
-	}
 	if (b->nrec == b->reccap) {
 		b->reccap = b->reccap ? b->reccap * 2 : 256;
 		b->rec = xreallocarray(b->rec, b->reccap, sizeof *b->rec);
 	}
 	rec = &b->rec[b->nrec++];
-	rec->start = b->len;
-	rec->off = b->noff;
-	rec->nf = src->nf;
-	rec->len = src->len;
+	rec->off = src->base_nf;
+	rec->nf = src->nf - src->base_nf;
+	rec->end = src->len;
 	rec->line = src->rec_line;
-	memcpy(b->bytes + b->len, src->buf, src->len);
-	memcpy(b->off + b->noff, src->off, src->nf * sizeof *src->off);
-	b->len += src->len;
-	b->noff += src->nf;
+	src->base_len = src->len;
+	src->base_nf = src->nf;
+}
+
+#define SWAP(type, a, b) do { type t_ = (a); (a) = (b); (b) = t_; } while (0)
+
+/* The batch takes the parser's buffers, the parser the batch's old ones,
+ * with the part of a record it is in the middle of. */
+static void
+batch_take_buffers(struct batch *b, struct csv_in *src)
+{
+	size_t tail = src->len - src->base_len;
+	size_t tailnf = src->nf - src->base_nf;
+
+	SWAP(char *, b->bytes, src->buf);
+	SWAP(size_t, b->cap, src->cap);
+	SWAP(size_t *, b->off, src->off);
+	SWAP(size_t, b->offcap, src->offcap);
+	if (src->cap < tail + 1) {
+		src->cap = tail + 4096;
+		src->buf = xreallocarray(src->buf, src->cap, 1);
+	}
+	if (src->offcap < tailnf + 16) {
+		src->offcap = tailnf + 16;
+		src->off = xreallocarray(src->off, src->offcap,
+		    sizeof *src->off);
+	}
+	memcpy(src->buf, b->bytes + src->base_len, tail);
+	for (size_t i = 0; i < tailnf; i++)
+		src->off[i] = b->off[src->base_nf + i] - src->base_len;
+	src->len = tail;
+	src->nf = tailnf;
+	src->base_len = src->base_nf = 0;
 }
 
 /* Hand the current batch over and wait for a free one; returns nonzero
@@ -503,6 +526,7 @@ bg_hand_over(struct csv_bg *bg)
 {
 	int stop;
 
+	batch_take_buffers(bg->fill, bg->src);
 	pthread_mutex_lock(&bg->mu);
 	bg->filled++;
 	pthread_cond_broadcast(&bg->cv);
@@ -543,7 +567,8 @@ bg_main(void *arg)
 			break;
 		}
 		batch_add(b, bg->src);
-		if ((b->nrec >= BATCH_RECORDS || b->len >= BATCH_BYTES) &&
+		if ((b->nrec >= BATCH_RECORDS ||
+		    bg->src->len >= BATCH_BYTES) &&
 		    bg_hand_over(bg))
 			break;
 	}
@@ -625,6 +650,9 @@ csvin_wait(struct csv_in *r, int timeout_ms)
 
 	if (r->bg == NULL)
 		return 1;
+	/* the reader's own batch has more: no need for the lock */
+	if (r->bg->use != NULL && r->bg->next < r->bg->use->nrec)
+		return 1;
 	pthread_mutex_lock(&r->bg->mu);
 	ready = bg_ready(r->bg, timeout_ms);
 	pthread_mutex_unlock(&r->bg->mu);
@@ -654,10 +682,10 @@ bg_read(struct csv_in *r)
 		return b->final;
 	}
 	rec = &b->rec[bg->next++];
-	r->buf = b->bytes + rec->start;
+	r->buf = b->bytes;
 	r->off = b->off + rec->off;
 	r->nf = rec->nf;
-	r->len = rec->len;
+	r->len = rec->end;
 	r->rec_line = rec->line;
 	return 1;
 }

@@ -32,6 +32,21 @@ struct options {
 	int skip_bad, iso, check_only;
 };
 
+/*
+ * Work shared between rules, done once per row: rules often test the same
+ * conditions (pt=* unit=mm/s) and share key columns (src,roi), and the
+ * next row usually has the key of the last one.
+ */
+struct key_group {
+	const struct rule *proto;       /* its key columns */
+	char *key, *next;               /* this row's key; a buffer */
+	size_t cap;
+	long row;                       /* built for this row */
+	long gen;                       /* bumped when the key changes */
+	struct track *stale;            /* --stale: its track, for gen */
+	long stale_gen;
+};
+
 struct state {
 	const struct options *opt;
 	struct rule *rules;
@@ -41,6 +56,7 @@ struct state {
 	int c_time;
 	ts_us row_ts;           /* the current row's time */
 	ts_us clock;            /* the latest time in the input */
+	ts_us prev_ts;          /* the last row's time */
 	int have_clock;
 	struct track *open;     /* tracks with an open observation */
 	struct track_map stale; /* --stale: each key's last row */
@@ -51,6 +67,13 @@ struct state {
 	size_t keycap;
 	double *value;          /* each rule's value in the current row */
 	int *applies;
+	long rows;              /* rows read */
+	double *col_value;      /* each input column's value ... */
+	long *col_row;          /* ... as read in this row */
+	struct key_group *groups;       /* distinct key column lists */
+	int ngroups;
+	int *cond_value;        /* each distinct condition's result ... */
+	long *cond_row;         /* ... for this row */
 	long events, skipped;
 };
 
@@ -231,6 +254,16 @@ close_all(struct state *st)
 	st->open = NULL;
 }
 
+/* The value as the input wrote it, for the event (cut if absurdly long). */
+static void
+set_worst_text(struct track *t, const char *text)
+{
+	size_t n = strnlen(text, sizeof t->worst_text - 1);
+
+	memcpy(t->worst_text, text, n);
+	t->worst_text[n] = '\0';
+}
+
 static void
 observe(struct state *st, struct track *t, double v, const char *text)
 {
@@ -243,12 +276,12 @@ observe(struct state *st, struct track *t, double v, const char *text)
 		t->group_hit = 0;
 		t->group_ts = st->row_ts;
 		t->worst = v;
-		snprintf(t->worst_text, sizeof t->worst_text, "%s", text);
+		set_worst_text(t, text);
 		t->next_open = st->open;
 		st->open = t;
 	} else if (worse(r->op, v, t->worst)) {
 		t->worst = v;
-		snprintf(t->worst_text, sizeof t->worst_text, "%s", text);
+		set_worst_text(t, text);
 	}
 	if (t->firing || t->group_hit || !cmp_holds(r->op, t->worst,
 	    r->raise))
@@ -304,20 +337,26 @@ stale_scan(struct state *st, ts_us now)
 	st->next_stale_scan = now + (st->opt->stale + 9) / 10;
 }
 
-/* A row of key came: it is not stale, and if it was, that is resolved. */
+/* A row of the group's key came: the key is not stale, and if it was,
+ * that is resolved. */
 static void
-stale_seen(struct state *st, const char *key)
+stale_seen(struct state *st, struct key_group *g)
 {
-	struct track *t = track_get(&st->stale, key);
+	struct track *t;
 	char value[32], limit[32], msg[96];
 
+	if (g->stale == NULL || g->stale_gen != g->gen) {
+		g->stale = track_get(&st->stale, g->key);
+		g->stale_gen = g->gen;
+	}
+	t = g->stale;
 	if (t->firing) {
 		t->firing = 0;
 		snprintf(value, sizeof value, "%.3f",
 		    ts_to_sec(st->row_ts - t->last_seen));
 		snprintf(limit, sizeof limit, "%g", ts_to_sec(st->opt->stale));
 		snprintf(msg, sizeof msg, "data again after %ss", value);
-		emit(st, st->row_ts, "stale", "warning", "resolved", key,
+		emit(st, st->row_ts, "stale", "warning", "resolved", t->key,
 		    value, limit, msg);
 	}
 	if (t->last_seen == 0 || st->row_ts > t->last_seen)
@@ -326,43 +365,132 @@ stale_seen(struct state *st, const char *key)
 
 /* ---- rows ---- */
 
-/* The row's key for rule r: "col=value,col=value" (quoted by the CSV
- * writer if a value holds a comma). */
-static const char *
-row_key(struct state *st, const struct rule *r)
+
+static int
+same_key_cols(const struct rule *a, const struct rule *b)
 {
-	size_t len = 0;
+	if (a->nkeys != b->nkeys)
+		return 0;
+	for (int k = 0; k < a->nkeys; k++)
+		if (a->c_key[k] != b->c_key[k])
+			return 0;
+	return 1;
+}
 
-	for (int k = 0; k < r->nkeys; k++) {
-		const char *v = csvin_field(st->in, (size_t)r->c_key[k]);
-		size_t need = len + strlen(r->key_cols[k]) + strlen(v) + 3;
+static int
+same_cond(const struct cond *a, const struct cond *b)
+{
+	return a->c_col == b->c_col && a->op == b->op &&
+	    strcmp(a->text, b->text) == 0;
+}
 
-		if (need > st->keycap) {
-			st->keycap = need * 2;
-			st->key = xreallocarray(st->key, st->keycap, 1);
+/* Number the distinct conditions and key column lists. */
+static void
+share_work(struct state *st)
+{
+	const struct cond **uniq = NULL;
+	int nuniq = 0;
+
+	st->groups = xcalloc((size_t)st->nrules, sizeof *st->groups);
+	for (int i = 0; i < st->nrules; i++) {
+		struct rule *r = &st->rules[i];
+		int g = 0;
+
+		while (g < st->ngroups && !same_key_cols(st->groups[g].proto, r))
+			g++;
+		if (g == st->ngroups)
+			st->groups[st->ngroups++].proto = r;
+		r->key_group = g;
+		for (int k = 0; k < r->nconds; k++) {
+			int u = 0;
+
+			while (u < nuniq && !same_cond(uniq[u], &r->cond[k]))
+				u++;
+			if (u == nuniq) {
+				uniq = xreallocarray(uniq, (size_t)nuniq + 1,
+				    sizeof *uniq);
+				uniq[nuniq++] = &r->cond[k];
+			}
+			r->cond[k].shared = u;
 		}
-		len += (size_t)sprintf(st->key + len, "%s%s=%s",
-		    k ? "," : "", r->key_cols[k], v);
 	}
-	if (st->keycap == 0) {
-		st->keycap = 64;
-		st->key = xmalloc(st->keycap);
+	free(uniq);
+	st->cond_value = xcalloc((size_t)nuniq + 1, sizeof *st->cond_value);
+	st->cond_row = xcalloc((size_t)nuniq + 1, sizeof *st->cond_row);
+}
+
+static int
+applies(struct state *st, const struct rule *r)
+{
+	for (int k = 0; k < r->nconds; k++) {
+		const struct cond *c = &r->cond[k];
+		int u = c->shared;
+
+		if (st->cond_row[u] != st->rows) {
+			st->cond_row[u] = st->rows;
+			st->cond_value[u] = cond_holds(c,
+			    csvin_field(st->in, (size_t)c->c_col));
+		}
+		if (!st->cond_value[u])
+			return 0;
 	}
-	st->key[len] = '\0';
-	return st->key;
+	return 1;
+}
+
+static void
+key_append(struct key_group *g, size_t *len, const char *s, size_t n)
+{
+	if (*len + n + 1 > g->cap) {
+		g->cap = (*len + n + 1) * 2;
+		g->next = xreallocarray(g->next, g->cap, 1);
+		g->key = xreallocarray(g->key, g->cap, 1);
+	}
+	memcpy(g->next + *len, s, n);
+	*len += n;
+}
+
+/* The row's key in group g: "col=value,col=value" (quoted by the CSV
+ * writer if a value holds a comma). */
+static struct key_group *
+row_key(struct state *st, int gi)
+{
+	struct key_group *g = &st->groups[gi];
+	const struct rule *r = g->proto;
+	size_t len = 0;
+	char *swap;
+
+	if (g->row == st->rows)
+		return g;
+	g->row = st->rows;
+	for (int k = 0; k < r->nkeys; k++) {
+		size_t col = (size_t)r->c_key[k];
+
+		if (k > 0)
+			key_append(g, &len, ",", 1);
+		key_append(g, &len, r->key_cols[k], strlen(r->key_cols[k]));
+		key_append(g, &len, "=", 1);
+		key_append(g, &len, csvin_field(st->in, col),
+		    csvin_field_len(st->in, col));
+	}
+	key_append(g, &len, "", 1);
+	if (g->gen == 0 || strcmp(g->next, g->key) != 0) {
+		swap = g->key;
+		g->key = g->next;
+		g->next = swap;
+		g->gen++;
+	}
+	return g;
 }
 
 static struct track *
-rule_track(struct state *st, struct rule *r, const char *key)
+rule_track(struct rule *r, const struct key_group *g)
 {
-	struct track *t = r->last;
-
-	if (t == NULL || strcmp(t->key, key) != 0) {
-		t = track_get(&r->tracks, key);
-		t->rule = r;
-		r->last = t;
+	if (r->last == NULL || r->last_gen != g->gen) {
+		r->last = track_get(&r->tracks, g->key);
+		r->last->rule = r;
+		r->last_gen = g->gen;
 	}
-	return t;
+	return r->last;
 }
 
 /* Read the time and every value the row's rules test, before anything
@@ -373,6 +501,7 @@ check_row(struct state *st)
 	struct csv_in *in = st->in;
 	const char *tf = csvin_field(in, (size_t)st->c_time);
 
+	st->rows++;
 	if (ts_parse(tf, &st->row_ts) < 0)
 		return csvin_field_error(in, (size_t)st->c_time,
 		    "not a time");
@@ -380,7 +509,7 @@ check_row(struct state *st)
 		struct rule *r = &st->rules[i];
 		const char *f;
 
-		st->applies[i] = rule_applies(r, in);
+		st->applies[i] = applies(st, r);
 		if (!st->applies[i])
 			continue;
 		f = csvin_field(in, (size_t)r->c_column);
@@ -388,8 +517,15 @@ check_row(struct state *st)
 			st->applies[i] = 0;
 			continue;
 		}
+		/* rules on one column read it once */
+		if (st->col_row[r->c_column] == st->rows) {
+			st->value[i] = st->col_value[r->c_column];
+			continue;
+		}
 		if (csvin_double(in, (size_t)r->c_column, &st->value[i]) < 0)
 			return -1;
+		st->col_value[r->c_column] = st->value[i];
+		st->col_row[r->c_column] = st->rows;
 	}
 	return 0;
 }
@@ -397,24 +533,24 @@ check_row(struct state *st)
 static void
 apply_row(struct state *st)
 {
-	if (!st->have_clock || st->row_ts != st->clock) {
+	/* a new time completes the observations still open */
+	if (!st->have_clock || st->row_ts != st->prev_ts)
 		close_all(st);
-		if (!st->have_clock || st->row_ts > st->clock)
-			st->clock = st->row_ts;
-		st->have_clock = 1;
+	if (!st->have_clock || st->row_ts > st->clock)
+		st->clock = st->row_ts;
+	st->have_clock = 1;
+	st->prev_ts = st->row_ts;
+	if (st->opt->stale) {
+		st->clock_wall = wall_now();
+		for (int g = 0; g < st->ngroups; g++)
+			stale_seen(st, row_key(st, g));
 	}
-	st->clock_wall = wall_now();
 	for (int i = 0; i < st->nrules; i++) {
 		struct rule *r = &st->rules[i];
-		const char *key;
 
-		if (!st->applies[i] && !st->opt->stale)
-			continue;
-		key = row_key(st, r);
-		if (st->opt->stale)
-			stale_seen(st, key);
 		if (st->applies[i])
-			observe(st, rule_track(st, r, key), st->value[i],
+			observe(st, rule_track(r, row_key(st, r->key_group)),
+			    st->value[i],
 			    csvin_field(st->in, (size_t)r->c_column));
 	}
 	if (st->opt->stale && st->clock >= st->next_stale_scan)
@@ -462,7 +598,8 @@ flush_events(struct state *st, long before)
 		cli_check_write(stdout, "stdout");
 		return save_state(st);
 	}
-	if (st->opt->state_path != NULL &&
+	/* the clock is read now and then, not for every row */
+	if (st->opt->state_path != NULL && (st->rows & 255) == 0 &&
 	    wall_now() - st->last_save >= SAVE_EVERY_S)
 		return save_state(st);
 	return 0;
@@ -558,6 +695,9 @@ start(struct state *st)
 	}
 	if (rules_bind(st->rules, st->nrules, st->in) < 0)
 		return -1;
+	st->col_value = xcalloc(csvin_ncols(st->in), sizeof *st->col_value);
+	st->col_row = xcalloc(csvin_ncols(st->in), sizeof *st->col_row);
+	share_work(st);
 	if (st->opt->state_path != NULL &&
 	    state_load(st->opt->state_path, st->rules, st->nrules,
 	    &st->stale) < 0)
@@ -608,6 +748,15 @@ main(int argc, char **argv)
 	track_map_free(&st.stale);
 	free(st.value);
 	free(st.applies);
+	free(st.col_value);
+	free(st.col_row);
+	free(st.cond_value);
+	free(st.cond_row);
+	for (int g = 0; g < st.ngroups; g++) {
+		free(st.groups[g].key);
+		free(st.groups[g].next);
+	}
+	free(st.groups);
 	free(st.key);
 	return cli_finish(status);
 }

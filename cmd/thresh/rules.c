@@ -524,7 +524,7 @@ rules_bind(struct rule *rules, int nrules, const struct csv_in *in)
 	return bad ? -1 : 0;
 }
 
-static int
+int
 cond_holds(const struct cond *c, const char *field)
 {
 	double v;
@@ -543,16 +543,6 @@ cond_holds(const struct cond *c, const char *field)
 		return parse_number(field, &v) == 0 &&
 		    cmp_holds(c->op, v, c->num);
 	}
-}
-
-int
-rule_applies(const struct rule *r, const struct csv_in *in)
-{
-	for (int k = 0; k < r->nconds; k++)
-		if (!cond_holds(&r->cond[k],
-		    csvin_field(in, (size_t)r->cond[k].c_col)))
-			return 0;
-	return 1;
 }
 
 void

@@ -23,6 +23,7 @@ struct cond {
 	char *text;             /* the value as written */
 	double num;
 	int is_num;
+	int shared;             /* index among the distinct conditions */
 };
 
 struct rule;
@@ -67,7 +68,9 @@ struct rule {
 
 	int c_column, c_key[MAX_KEY_COLS];
 	struct track_map tracks;
-	struct track *last;     /* the track of the last row, a cache */
+	int key_group;          /* index among the distinct key lists */
+	struct track *last;     /* the track of the last row, a cache ... */
+	long last_gen;          /* ... while its key group's key is this */
 };
 
 /* rules.c */
@@ -82,8 +85,8 @@ void rules_add_arg(const char *spec, int index, struct rule **rules,
 /* Find every column a rule names in the input's header; -1 (with a
  * message) if one is missing. */
 int rules_bind(struct rule *rules, int nrules, const struct csv_in *in);
-/* Does the current row satisfy the rule's when? */
-int rule_applies(const struct rule *r, const struct csv_in *in);
+/* Does a row's field satisfy the condition? */
+int cond_holds(const struct cond *c, const char *field);
 void rules_free(struct rule *rules, int nrules);
 /* The event's message: the rule's template with its {fields} filled, or
  * "COLUMN VALUE OP LIMIT". */

@@ -44,6 +44,8 @@ CFLAGS_frames = $(AV_CFLAGS)
 LIBS_motionpts = $(OPENCV_LIBS) -lstdc++
 FFTW_LIBS := $(shell $(PKG_CONFIG) --libs fftw3 2>/dev/null || echo -lfftw3)
 LIBS_spectrum = $(FFTW_LIBS)
+SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
+LIBS_tsstore = $(SQLITE_LIBS)
 
 PROGS = $(notdir $(wildcard cmd/*))
 LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c)) \

@@ -283,3 +283,28 @@ ts_parse_duration(const char *s, ts_us *out)
 		}
 	return -1;
 }
+
+int
+ts_parse_when(const char *s, ts_us now, ts_us *out)
+{
+	ts_us ago;
+
+	if (strcmp(s, "now") == 0) {
+		*out = now;
+		return 0;
+	}
+	if (s[0] == '-' && ts_parse_duration(s + 1, &ago) == 0) {
+		*out = now - ago;
+		return 0;
+	}
+	return ts_parse(s, out);
+}
+
+ts_us
+ts_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (ts_us)t.tv_sec * TS_US_PER_S + t.tv_nsec / 1000;
+}

@@ -33,6 +33,12 @@ char *ts_format_rfc3339(ts_us t, char buf[TS_BUFSZ]);
  * "500ms", "90m" (minutes), "4h", "7d"; 0, or -1 if it is not one. */
 int ts_parse_duration(const char *s, ts_us *out);
 
+/* A moment for --from/--to: a timestamp as ts_parse() takes it, "now",
+ * or a duration before now ("-1h", "-7d"); 0, or -1 if it is none. */
+int ts_parse_when(const char *s, ts_us now, ts_us *out);
+/* The time now, from the system's real-time clock. */
+ts_us ts_now(void);
+
 /* Seconds as a double, for arithmetic that tolerates rounding. */
 double ts_to_sec(ts_us t);
 /* Nearest microsecond to a finite number of seconds. */

@@ -1,0 +1,194 @@
+/* The small commands: init, series, check. */
+#include <err.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "tschunk.h"
+#include "tsstore.h"
+#include "xalloc.h"
+
+/* A command with only the common options and no operands. */
+static void
+parse_common_only(struct common *c, int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 } };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		common_option(c, opt, optarg);
+	if (optind < argc)
+		cli_usage_error("unexpected argument: '%s'", argv[optind]);
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	struct common c = { 0 };
+	struct store *st;
+
+	parse_common_only(&c, argc, argv);
+	st = common_open(&c, STORE_CREATE);
+	st->ops->close(st);
+	return 0;
+}
+
+struct listing {
+	char **globs;
+	int nglobs;
+	int iso;
+	struct csv_out out;
+};
+
+int
+series_selected(char *const *globs, int nglobs, const char *name)
+{
+	if (nglobs == 0)
+		return 1;
+	for (int i = 0; i < nglobs; i++)
+		if (fnmatch(globs[i], name, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+write_time(struct csv_out *out, ts_us t, int iso)
+{
+	char buf[TS_BUFSZ];
+
+	csvout_str(out, iso ? ts_format_rfc3339(t, buf) :
+	    ts_format_unix(t, buf));
+}
+
+static int
+list_one(const struct series_info *si, void *arg)
+{
+	struct listing *l = arg;
+
+	if (!series_selected(l->globs, l->nglobs, si->name))
+		return 0;
+	csvout_str(&l->out, si->name);
+	csvout_long(&l->out, si->points);
+	if (si->points > 0) {
+		write_time(&l->out, si->first, l->iso);
+		write_time(&l->out, si->last, l->iso);
+	} else {
+		csvout_str(&l->out, "");
+		csvout_str(&l->out, "");
+	}
+	csvout_long(&l->out, si->chunks);
+	csvout_long(&l->out, si->bytes);
+	csvout_end(&l->out);
+	cli_check_write(stdout, "stdout");
+	return 0;
+}
+
+int
+cmd_series(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS,
+		{ "series", required_argument, NULL, 's' },
+		{ "iso", no_argument, NULL, 'I' },
+		{ NULL, 0, NULL, 0 } };
+	static const char *const header[] = { "series", "points", "first",
+		"last", "chunks", "bytes" };
+	struct common c = { 0 };
+	struct listing l = { 0 };
+	struct store *st;
+	int opt, rc;
+
+	l.globs = xcalloc((size_t)argc, sizeof *l.globs);
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (common_option(&c, opt, optarg))
+			continue;
+		if (opt == 's')
+			l.globs[l.nglobs++] = optarg;
+		else if (opt == 'I')
+			l.iso = 1;
+	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument: '%s'", argv[optind]);
+	st = common_open(&c, STORE_OPEN);
+	csvout_init(&l.out, stdout);
+	csvout_row(&l.out, 6, header);
+	rc = st->ops->series_each(st, list_one, &l);
+	if (rc < 0)
+		warnx("%s", st->err);
+	st->ops->close(st);
+	free(l.globs);
+	return rc < 0 ? 1 : 0;
+}
+
+struct checking {
+	struct store *st;
+	struct tspoint *p;
+	long long series, chunks, points, bad, nseries;
+	ts_us last_t1;
+};
+
+static int
+check_chunk(const struct chunk_row *row, void *arg)
+{
+	struct checking *k = arg;
+	long n = tschunk_count(row->data, row->len);
+	const char *what = NULL;
+
+	if (row->series != k->series) {
+		k->series = row->series;
+		k->nseries++;
+	} else if (row->t0 <= k->last_t1) {
+		what = "overlaps the chunk before it";
+	}
+	k->last_t1 = row->t1;
+	k->chunks++;
+	if (what == NULL && (n < 1 || n != row->n))
+		what = "does not hold the count its row gives";
+	if (what == NULL) {
+		k->p = xreallocarray(k->p, (size_t)n, sizeof *k->p);
+		if (tschunk_decode(row->data, row->len, k->p, (size_t)n) != n)
+			what = "does not decode";
+		else if (k->p[0].t != row->t0 || k->p[n - 1].t != row->t1)
+			what = "does not span the times its row gives";
+	}
+	if (what != NULL) {
+		warnx("%s: series %lld: chunk at %lld %s", k->st->name,
+		    row->series, (long long)row->t0, what);
+		k->bad++;
+	} else {
+		k->points += n;
+	}
+	return 0;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct common c = { 0 };
+	struct checking k = { 0 };
+	struct store *st;
+	int rc;
+
+	parse_common_only(&c, argc, argv);
+	st = common_open(&c, STORE_OPEN);
+	k.st = st;
+	k.series = -1;
+	rc = st->ops->integrity(st);
+	if (rc < 0)
+		warnx("%s", st->err);
+	else if ((rc = st->ops->chunk_each(st, check_chunk, &k)) < 0)
+		warnx("%s", st->err);
+	free(k.p);
+	if (rc == 0 && k.bad == 0)
+		printf("%s: ok: %lld series, %lld chunks, %lld points\n",
+		    st->name, k.nseries, k.chunks, k.points);
+	else if (rc == 0)
+		warnx("%s: %lld of %lld chunks damaged", st->name, k.bad,
+		    k.chunks);
+	st->ops->close(st);
+	return rc < 0 || k.bad > 0 ? 1 : 0;
+}

@@ -1,0 +1,490 @@
+/*
+ * ingest: series CSV (ts,series,value) or, with --wide, any CSV whose
+ * series names come from a template over its columns, into the store.
+ *
+ * Points are written in batches, each one transaction: when --batch points
+ * are waiting, when the oldest has waited --commit-every (a live pipe), at
+ * the end of each file, and on SIGTERM or SIGINT. -v reports each commit;
+ * a batch reported committed survives a crash. A bad row rejects its whole
+ * batch (nothing of it is stored) unless --skip-bad.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "tsstore.h"
+#include "writer.h"
+#include "xalloc.h"
+
+#define POLL_MS 500             /* how often a quiet input checks signals */
+#define MAX_BAD_SHOWN 10
+
+struct ingest_opts {
+	const char *time_col, *template, *values;
+	int wide, skip_bad, verbose, progress;
+	size_t batch;
+	double commit_every;    /* seconds */
+};
+
+/* --series: literal text and {column} references, alternating. */
+struct part {
+	const char *lit;        /* into the template */
+	size_t litlen;
+	int col;                /* -1: none; -2: {col}, the value's column */
+};
+
+struct ingest {
+	const struct ingest_opts *opt;
+	struct store *st;
+	struct writer *w;
+	struct csv_in *in;
+	const char *name;
+	int c_time, c_series, c_value;
+	int *vcols;             /* --wide: the value columns */
+	struct decval *vals;    /* ... and this row's values */
+	size_t nv;
+	struct part *parts;
+	size_t nparts;
+	char *buf;              /* a series name being built */
+	size_t cap;
+	long first_line, last_line;     /* the batch waiting */
+	double batch_since;     /* monotonic seconds of its first row */
+	long rows, skipped;
+	long long points;
+	double shown;           /* progress last shown */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Split --series into parts; column names are looked up per input. */
+static size_t
+count_parts(const char *t)
+{
+	size_t n = 1;
+
+	for (; *t; t++) {
+		if (*t == '{') {
+			const char *end = strchr(t, '}');
+			if (end == NULL || end == t + 1)
+				cli_usage_error("--series: '{' without a column "
+				    "name and '}'");
+			n++;
+			t = end;
+		} else if (*t == '}') {
+			cli_usage_error("--series: '}' without '{'");
+		}
+	}
+	return n;
+}
+
+static int
+compile_template(struct ingest *g)
+{
+	const char *t = g->opt->template;
+	char name[256];
+
+	g->parts = xcalloc(count_parts(t), sizeof *g->parts);
+	g->nparts = 0;
+	while (*t) {
+		struct part *p = &g->parts[g->nparts++];
+		size_t lit = strcspn(t, "{");
+		p->lit = t;
+		p->litlen = lit;
+		p->col = -1;
+		t += lit;
+		if (*t == '{') {
+			size_t len = strcspn(t + 1, "}");
+			snprintf(name, sizeof name, "%.*s", (int)len, t + 1);
+			p->col = strcmp(name, "col") == 0 ? -2 :
+			    csvin_col(g->in, name);
+			if (p->col == -1) {
+				warnx("%s: no column \"%s\" (named in --series)",
+				    g->name, name);
+				return -1;
+			}
+			t += len + 2;
+		}
+	}
+	return 0;
+}
+
+static void
+append(struct ingest *g, size_t *len, const char *s, size_t n)
+{
+	if (*len + n + 1 > g->cap) {
+		g->cap = (*len + n + 1) * 2;
+		g->buf = xreallocarray(g->buf, g->cap, 1);
+	}
+	memcpy(g->buf + *len, s, n);
+	*len += n;
+	g->buf[*len] = '\0';
+}
+
+/* The series name for value column vcol of the current row. */
+static const char *
+series_name(struct ingest *g, int vcol)
+{
+	size_t len = 0;
+
+	append(g, &len, "", 0);
+	for (size_t i = 0; i < g->nparts; i++) {
+		const struct part *p = &g->parts[i];
+		append(g, &len, p->lit, p->litlen);
+		if (p->col == -2)
+			append(g, &len, csvin_colname(g->in, (size_t)vcol),
+			    strlen(csvin_colname(g->in, (size_t)vcol)));
+		else if (p->col >= 0)
+			append(g, &len, csvin_field(g->in, (size_t)p->col),
+			    csvin_field_len(g->in, (size_t)p->col));
+	}
+	return g->buf;
+}
+
+static int
+is_template_col(const struct ingest *g, int col)
+{
+	for (size_t i = 0; i < g->nparts; i++)
+		if (g->parts[i].col == col)
+			return 1;
+	return 0;
+}
+
+/* --values, or every column the time and the template do not use. */
+static int
+find_value_cols(struct ingest *g)
+{
+	size_t ncols = csvin_ncols(g->in);
+
+	g->vcols = xcalloc(ncols, sizeof *g->vcols);
+	g->vals = xcalloc(ncols, sizeof *g->vals);
+	g->nv = 0;
+	if (g->opt->values == NULL) {
+		for (size_t c = 0; c < ncols; c++)
+			if ((int)c != g->c_time && !is_template_col(g, (int)c))
+				g->vcols[g->nv++] = (int)c;
+		return 0;
+	}
+	for (const char *v = g->opt->values; *v;) {
+		size_t len = strcspn(v, ",");
+		char name[256];
+		int col;
+		snprintf(name, sizeof name, "%.*s", (int)len, v);
+		if ((col = csvin_col(g->in, name)) < 0) {
+			warnx("%s: no column \"%s\" (named in --values)",
+			    g->name, name);
+			return -1;
+		}
+		if (g->nv < ncols)
+			g->vcols[g->nv++] = col;
+		v += len + (v[len] == ',');
+	}
+	return 0;
+}
+
+static int
+find_columns(struct ingest *g)
+{
+	if ((g->c_time = csvin_col(g->in, g->opt->time_col)) < 0) {
+		warnx("%s: no column \"%s\"%s", g->name, g->opt->time_col,
+		    g->opt->wide ? "" : " (series CSV has ts,series,value)");
+		return -1;
+	}
+	if (g->opt->wide)
+		return compile_template(g) < 0 ? -1 : find_value_cols(g);
+	g->c_series = csvin_col(g->in, "series");
+	g->c_value = csvin_col(g->in, "value");
+	if (g->c_series < 0 || g->c_value < 0) {
+		warnx("%s: no column \"%s\" (series CSV has ts,series,value; "
+		    "--wide takes any CSV)", g->name,
+		    g->c_series < 0 ? "series" : "value");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_value(struct ingest *g, int col, struct decval *v)
+{
+	const char *f = csvin_field(g->in, (size_t)col);
+	size_t len = csvin_field_len(g->in, (size_t)col);
+
+	if (decval_parse(f, len, v) == 0)
+		return 0;
+	return csvin_field_error(g->in, (size_t)col, len == 0 ? "empty" :
+	    "not a finite number");
+}
+
+/* One row into the writer; -1 with csvin_error() set if it is bad. */
+static int
+take_row(struct ingest *g)
+{
+	ts_us t;
+	size_t n = 0;
+
+	if (ts_parse_n(csvin_field(g->in, (size_t)g->c_time),
+	    csvin_field_len(g->in, (size_t)g->c_time), &t) < 0)
+		return csvin_field_error(g->in, (size_t)g->c_time,
+		    "not a time");
+	if (!g->opt->wide) {
+		if (csvin_field_len(g->in, (size_t)g->c_series) == 0)
+			return csvin_field_error(g->in, (size_t)g->c_series,
+			    "empty series name");
+		if (parse_value(g, g->c_value, &g->vals[0]) < 0)
+			return -1;
+		writer_add(g->w, csvin_field(g->in, (size_t)g->c_series), t,
+		    g->vals[0]);
+		g->points++;
+		return 0;
+	}
+	/* all of the row or none of it */
+	for (size_t i = 0; i < g->nv; i++)
+		if (csvin_field_len(g->in, (size_t)g->vcols[i]) > 0 &&
+		    parse_value(g, g->vcols[i], &g->vals[n++]) < 0)
+			return -1;
+	n = 0;
+	for (size_t i = 0; i < g->nv; i++)
+		if (csvin_field_len(g->in, (size_t)g->vcols[i]) > 0) {
+			writer_add(g->w, series_name(g, g->vcols[i]), t,
+			    g->vals[n++]);
+			g->points++;
+		}
+	return 0;
+}
+
+static int
+commit(struct ingest *g)
+{
+	size_t np = writer_points(g->w), ns = writer_series(g->w);
+
+	if (np == 0)
+		return 0;
+	if (writer_flush(g->w) < 0) {
+		warnx("%s", g->st->err);
+		warnx("%s: lines %ld-%ld not stored (earlier lines are)",
+		    g->name, g->first_line, g->last_line);
+		return -1;
+	}
+	if (g->opt->verbose)
+		warnx("%s: lines %ld-%ld committed: %zu points in %zu series",
+		    g->name, g->first_line, g->last_line, np, ns);
+	g->first_line = 0;
+	return 0;
+}
+
+static void
+show_progress(struct ingest *g, int last)
+{
+	double t;
+
+	if (!g->opt->progress)
+		return;
+	t = now_s();
+	if (!last && t - g->shown < 0.5)
+		return;
+	g->shown = t;
+	fprintf(stderr, "\rtsstore: %s: %ld rows, %lld points%s", g->name,
+	    g->rows, g->points, last ? "\n" : "");
+}
+
+/* Wait for input while a batch waits; commit it when it is due. */
+static int
+wait_for_input(struct ingest *g)
+{
+	for (;;) {
+		double due = g->batch_since + g->opt->commit_every - now_s();
+		int ms = POLL_MS;
+		if (writer_points(g->w) > 0 && (due <= 0 || stop_signal)) {
+			if (commit(g) < 0)
+				return -1;
+			continue;
+		}
+		if (stop_signal)
+			return 1;
+		if (writer_points(g->w) > 0 && due * 1000 < ms)
+			ms = (int)(due * 1000) + 1;
+		if (csvin_wait(g->in, ms))
+			return 0;
+	}
+}
+
+static void
+bad_row(struct ingest *g)
+{
+	if (g->opt->skip_bad && ++g->skipped > MAX_BAD_SHOWN)
+		return;
+	warnx("%s", csvin_error(g->in));
+}
+
+/* The rows of one opened input; 0, or -1 after a message. */
+static int
+ingest_rows(struct ingest *g)
+{
+	int rc;
+
+	for (;;) {
+		if ((rc = wait_for_input(g)) != 0)
+			return rc < 0 ? -1 : 0;
+		if ((rc = csvin_read(g->in)) <= 0)
+			break;
+		g->rows++;
+		if (writer_points(g->w) == 0) {
+			g->first_line = csvin_line(g->in);
+			g->batch_since = now_s();
+		}
+		g->last_line = csvin_line(g->in);
+		if (take_row(g) < 0) {
+			bad_row(g);
+			if (g->opt->skip_bad)
+				continue;
+			writer_discard(g->w);
+			warnx("%s: lines %ld-%ld not stored (earlier lines are)",
+			    g->name, g->first_line, g->last_line);
+			return -1;
+		}
+		if (writer_points(g->w) >= g->opt->batch && commit(g) < 0)
+			return -1;
+		show_progress(g, 0);
+	}
+	if (rc < 0) {
+		warnx("%s", csvin_error(g->in));
+		writer_discard(g->w);
+		if (g->first_line > 0)
+			warnx("%s: lines %ld-%ld not stored (earlier lines are)",
+			    g->name, g->first_line, g->last_line);
+		return -1;
+	}
+	return commit(g);
+}
+
+static int
+ingest_file(struct ingest *g, const char *path)
+{
+	FILE *fp = stdin;
+	int rc = -1;
+
+	g->name = "stdin";
+	if (strcmp(path, "-") != 0) {
+		if ((fp = fopen(path, "r")) == NULL) {
+			warn("%s", path);
+			return -1;
+		}
+		g->name = path;
+	}
+	g->in = csvin_new(fp, g->name);
+	g->rows = g->skipped = 0;
+	g->points = 0;
+	g->first_line = 0;
+	if (csvin_header(g->in) < 0)
+		warnx("%s", csvin_error(g->in));
+	else if (find_columns(g) == 0) {
+		csvin_background(g->in);
+		rc = ingest_rows(g);
+	}
+	show_progress(g, 1);
+	if (g->skipped > 0)
+		warnx("%s: skipped %ld bad row%s", g->name, g->skipped,
+		    g->skipped == 1 ? "" : "s");
+	csvin_free(g->in);
+	free(g->parts);
+	free(g->vcols);
+	free(g->vals);
+	g->parts = NULL;
+	g->vcols = NULL;
+	g->vals = xcalloc(1, sizeof *g->vals);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+static void
+parse_options(int argc, char **argv, struct common *c, struct ingest_opts *o)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS,
+		{ "wide", no_argument, NULL, 'w' },
+		{ "series", required_argument, NULL, 's' },
+		{ "values", required_argument, NULL, 'V' },
+		{ "time", required_argument, NULL, 't' },
+		{ "skip-bad", no_argument, NULL, 'k' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "commit-every", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 } };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		if (common_option(c, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'w': o->wide = 1; break;
+		case 's': o->template = optarg; break;
+		case 'V': o->values = optarg; break;
+		case 't': o->time_col = optarg; break;
+		case 'k': o->skip_bad = 1; break;
+		case 'b':
+			o->batch = (size_t)cli_long("--batch", optarg, 1,
+			    100000000);
+			break;
+		case 'c':
+			o->commit_every = cli_seconds("--commit-every", optarg,
+			    0.001, 86400);
+			break;
+		case 'v': o->verbose = 1; break;
+		}
+	}
+	if (!o->wide && (o->template != NULL || o->values != NULL))
+		cli_usage_error("--series and --values go with --wide");
+	if (o->template == NULL)
+		o->template = "{col}";
+	(void)count_parts(o->template);
+}
+
+int
+cmd_ingest(int argc, char **argv)
+{
+	struct common c = { 0 };
+	struct ingest_opts o = { .time_col = "ts", .batch = 500000,
+		.commit_every = 5 };
+	struct ingest g = { .opt = &o };
+	struct sigaction sa = { .sa_handler = on_stop };
+	int status = 0;
+
+	parse_options(argc, argv, &c, &o);
+	o.progress = isatty(STDERR_FILENO) && !o.verbose;
+	g.st = common_open(&c, STORE_CREATE);
+	g.w = writer_new(g.st);
+	g.vals = xcalloc(1, sizeof *g.vals);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (optind == argc)
+		status = ingest_file(&g, "-") < 0;
+	for (int i = optind; i < argc && !stop_signal; i++)
+		if (ingest_file(&g, argv[i]) < 0)
+			status = 1;
+	writer_free(g.w);
+	free(g.vals);
+	free(g.buf);
+	g.st->ops->close(g.st);
+	return status;
+}

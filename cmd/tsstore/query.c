@@ -1,0 +1,502 @@
+/*
+ * query: points of the selected series in [--from, --to), as they were
+ * ingested or aggregated in --step buckets aligned to the Unix epoch (so
+ * 1h buckets start on the hour, 1d at midnight UTC). Long form by default,
+ * one series after the other; --wide puts one column per series, ready
+ * for gnuplot, with an empty cell where a series has no point.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "tschunk.h"
+#include "tsstore.h"
+#include "xalloc.h"
+
+enum agg { A_MEAN, A_MIN, A_MAX, A_FIRST, A_LAST, A_COUNT, A_SUM, A_P95,
+	A_NAGG };
+static const char *const agg_names[A_NAGG] = { "mean", "min", "max",
+	"first", "last", "count", "sum", "p95" };
+
+struct query_opts {
+	char **globs;
+	int nglobs;
+	ts_us from, to, step;   /* step 0: the points themselves */
+	enum agg aggs[A_NAGG];
+	int naggs;
+	int need_all;           /* an aggregate needs every value (p95) */
+	int wide, iso;
+};
+
+/* The points of one series in [from, to), chunk by chunk. */
+struct cursor {
+	struct store *st;
+	long long id;
+	ts_us from, to;
+	struct chunk_row row;
+	struct tspoint *p;
+	size_t n, i, cap;
+	ts_us after;            /* the last chunk loaded starts here */
+	int started, done;
+};
+
+/* Running aggregates of one bucket. */
+struct bucket {
+	long long count;
+	struct decval min, max, first, last;
+	double dmin, dmax, sum;
+	int64_t exact;          /* the sum at 'dec' decimals, while it fits */
+	int dec, exact_ok, maxdec;
+	struct decval *all;     /* p95 only */
+	size_t nall, capall;
+};
+
+/* A series as the output sees it: a time and its cells, row by row. */
+struct source {
+	const char *name;
+	struct cursor cur;
+	struct tspoint pt;      /* the cursor's next point */
+	int have_pt;
+	ts_us t;                /* this row's time */
+	char cells[A_NAGG][DECVAL_BUFSZ];
+	int have;               /* a row is ready */
+};
+
+static int
+load_chunk(struct cursor *c, int dir, ts_us t)
+{
+	long n;
+	int rc = c->st->ops->chunk_seek(c->st, c->id, t, dir, &c->row);
+
+	if (rc != 0)
+		return rc;
+	if ((size_t)c->row.n > c->cap) {
+		c->cap = (size_t)c->row.n;
+		c->p = xreallocarray(c->p, c->cap, sizeof *c->p);
+	}
+	n = tschunk_decode(c->row.data, c->row.len, c->p, c->cap);
+	if (n < 1) {
+		snprintf(c->st->err, sizeof c->st->err, "%s: series %lld: "
+		    "chunk at %lld is damaged (see tsstore check)",
+		    c->st->name, c->id, (long long)c->row.t0);
+		return -1;
+	}
+	c->n = (size_t)n;
+	c->i = 0;
+	c->after = c->row.t0;
+	return 0;
+}
+
+/* The next point: 1, 0 at the end, -1 on a store error. */
+static int
+cursor_next(struct cursor *c, struct tspoint *out)
+{
+	int rc;
+
+	while (!c->done) {
+		if (c->i < c->n) {
+			const struct tspoint *p = &c->p[c->i++];
+			if (p->t < c->from)
+				continue;
+			if (p->t >= c->to)
+				break;
+			*out = *p;
+			return 1;
+		}
+		if (!c->started) {
+			c->started = 1;
+			rc = load_chunk(c, -1, c->from);
+			if (rc == 1) {  /* nothing at or before from */
+				c->after = INT64_MIN;
+				rc = load_chunk(c, 1, INT64_MIN);
+			}
+		} else {
+			rc = load_chunk(c, 1, c->after);
+		}
+		if (rc < 0)
+			return -1;
+		if (rc == 1 || c->row.t0 >= c->to)
+			break;
+	}
+	c->done = 1;
+	return 0;
+}
+
+static ts_us
+bucket_of(ts_us t, ts_us step)
+{
+	ts_us q = t / step;
+
+	if (t % step != 0 && t < 0)
+		q--;
+	return q * step;
+}
+
+static void
+bucket_add(struct bucket *b, const struct decval *v, int keep_all)
+{
+	double d = decval_double(*v);
+	int64_t scaled;
+
+	if (b->count == 0) {
+		b->min = b->max = b->first = *v;
+		b->dmin = b->dmax = d;
+		b->sum = 0;
+		b->exact = 0;
+		b->dec = 0;
+		b->exact_ok = 1;
+		b->maxdec = 0;
+		b->nall = 0;
+	}
+	b->count++;
+	b->last = *v;
+	if (d < b->dmin)
+		b->dmin = d, b->min = *v;
+	if (d > b->dmax)
+		b->dmax = d, b->max = *v;
+	b->sum += d;
+	if (!(v->flags & DECVAL_DOUBLE) && v->decimals > b->maxdec)
+		b->maxdec = v->decimals;
+	if (b->exact_ok && v->decimals > b->dec) {
+		struct decval s = { b->exact, (uint8_t)b->dec, 0 };
+		b->exact_ok = decval_rescale(s, v->decimals, &b->exact) == 0;
+		b->dec = v->decimals;
+	}
+	if (b->exact_ok)
+		b->exact_ok = decval_rescale(*v, b->dec, &scaled) == 0 &&
+		    !__builtin_add_overflow(b->exact, scaled, &b->exact);
+	if (keep_all) {
+		if (b->nall == b->capall) {
+			b->capall = b->capall * 2 + 64;
+			b->all = xreallocarray(b->all, b->capall,
+			    sizeof *b->all);
+		}
+		b->all[b->nall++] = *v;
+	}
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = decval_double(*(const struct decval *)a);
+	double y = decval_double(*(const struct decval *)b);
+
+	return (x > y) - (x < y);
+}
+
+/* The 95th percentile by nearest rank: a value that was ingested. */
+static struct decval
+p95(struct bucket *b)
+{
+	size_t rank = (size_t)((b->nall * 95 + 99) / 100);
+
+	qsort(b->all, b->nall, sizeof *b->all, by_value);
+	return b->all[rank > 0 ? rank - 1 : 0];
+}
+
+static void
+format_agg(struct bucket *b, enum agg a, char out[DECVAL_BUFSZ])
+{
+	struct decval v = { 0, 0, DECVAL_DOUBLE };
+	double d;
+	int dec;
+
+	switch (a) {
+	case A_MIN: v = b->min; break;
+	case A_MAX: v = b->max; break;
+	case A_FIRST: v = b->first; break;
+	case A_LAST: v = b->last; break;
+	case A_P95: v = p95(b); break;
+	case A_COUNT:
+		snprintf(out, DECVAL_BUFSZ, "%lld", b->count);
+		return;
+	case A_SUM:
+		if (b->exact_ok) {
+			v.digits = b->exact;
+			v.decimals = (uint8_t)b->dec;
+			v.flags = 0;
+		} else {
+			memcpy(&v.digits, &b->sum, sizeof b->sum);
+		}
+		break;
+	case A_MEAN:
+		/* three decimals more than the data's, within a double */
+		d = b->sum / (double)b->count;
+		dec = b->maxdec + 3 > 15 ? 15 : b->maxdec + 3;
+		snprintf(out, DECVAL_BUFSZ, "%.*f", dec, d);
+		if (strspn(out, "-0.") == strlen(out) && out[0] == '-')
+			memmove(out, out + 1, strlen(out));
+		return;
+	case A_NAGG:
+		break;
+	}
+	decval_format(v, out);
+}
+
+/* The next row of a source: a point, or a whole bucket. 1, 0, -1. */
+static int
+source_next(struct source *s, const struct query_opts *o,
+    struct bucket *b)
+{
+	int rc;
+
+	if (!s->have_pt) {
+		if ((rc = cursor_next(&s->cur, &s->pt)) <= 0)
+			return rc;
+		s->have_pt = 1;
+	}
+	if (o->step == 0) {
+		s->t = s->pt.t;
+		decval_format(s->pt.v, s->cells[0]);
+		s->have_pt = 0;
+		return 1;
+	}
+	s->t = bucket_of(s->pt.t, o->step);
+	b->count = 0;
+	do {
+		bucket_add(b, &s->pt.v, o->need_all);
+		s->have_pt = 0;
+		if ((rc = cursor_next(&s->cur, &s->pt)) < 0)
+			return -1;
+		s->have_pt = rc;
+	} while (s->have_pt && bucket_of(s->pt.t, o->step) == s->t);
+	for (int i = 0; i < o->naggs; i++)
+		format_agg(b, o->aggs[i], s->cells[i]);
+	return 1;
+}
+
+static void
+write_time(struct csv_out *out, ts_us t, int iso)
+{
+	char buf[TS_BUFSZ];
+
+	csvout_str(out, iso ? ts_format_rfc3339(t, buf) :
+	    ts_format_unix(t, buf));
+}
+
+static void
+write_header(struct csv_out *out, const struct query_opts *o,
+    const struct source *src, size_t nsrc)
+{
+	char name[1024];
+	int n = o->step == 0 ? 1 : o->naggs;
+
+	csvout_str(out, "ts");
+	if (!o->wide) {
+		csvout_str(out, "series");
+		for (int i = 0; i < n; i++)
+			csvout_str(out, n == 1 ? "value" :
+			    agg_names[o->aggs[i]]);
+	}
+	for (size_t k = 0; o->wide && k < nsrc; k++)
+		for (int i = 0; i < n; i++) {
+			if (n == 1)
+				csvout_str(out, src[k].name);
+			else {
+				snprintf(name, sizeof name, "%s:%s",
+				    src[k].name, agg_names[o->aggs[i]]);
+				csvout_str(out, name);
+			}
+		}
+	csvout_end(out);
+}
+
+/* One series after the other. */
+static int
+write_long(struct csv_out *out, const struct query_opts *o,
+    struct source *src, size_t nsrc, struct bucket *b)
+{
+	int n = o->step == 0 ? 1 : o->naggs, rc = 0;
+
+	for (size_t k = 0; k < nsrc && rc >= 0; k++)
+		while ((rc = source_next(&src[k], o, b)) > 0) {
+			write_time(out, src[k].t, o->iso);
+			csvout_str(out, src[k].name);
+			for (int i = 0; i < n; i++)
+				csvout_str(out, src[k].cells[i]);
+			csvout_end(out);
+			cli_check_write(stdout, "stdout");
+		}
+	return rc;
+}
+
+/* A row per time any series has, a column per series. */
+static int
+write_wide(struct csv_out *out, const struct query_opts *o,
+    struct source *src, size_t nsrc, struct bucket *b)
+{
+	int n = o->step == 0 ? 1 : o->naggs;
+
+	for (size_t k = 0; k < nsrc; k++) {
+		int rc = source_next(&src[k], o, b);
+		if (rc < 0)
+			return -1;
+		src[k].have = rc;
+	}
+	for (;;) {
+		ts_us t = INT64_MAX;
+		int any = 0;
+		for (size_t k = 0; k < nsrc; k++)
+			if (src[k].have && (!any || src[k].t < t))
+				t = src[k].t, any = 1;
+		if (!any)
+			return 0;
+		write_time(out, t, o->iso);
+		for (size_t k = 0; k < nsrc; k++) {
+			int here = src[k].have && src[k].t == t, rc;
+			for (int i = 0; i < n; i++)
+				csvout_str(out, here ? src[k].cells[i] : "");
+			if (!here)
+				continue;
+			if ((rc = source_next(&src[k], o, b)) < 0)
+				return -1;
+			src[k].have = rc;
+		}
+		csvout_end(out);
+		cli_check_write(stdout, "stdout");
+	}
+}
+
+struct selection {
+	const struct query_opts *o;
+	struct source *src;
+	size_t n, cap;
+	struct store *st;
+};
+
+static int
+select_series(const struct series_info *si, void *arg)
+{
+	struct selection *s = arg;
+	struct source *src;
+
+	if (!series_selected(s->o->globs, s->o->nglobs, si->name))
+		return 0;
+	if (s->n == s->cap) {
+		s->cap = s->cap * 2 + 16;
+		s->src = xreallocarray(s->src, s->cap, sizeof *s->src);
+	}
+	src = &s->src[s->n++];
+	memset(src, 0, sizeof *src);
+	src->name = xstrdup(si->name);
+	src->cur.st = s->st;
+	src->cur.id = si->id;
+	src->cur.from = s->o->from;
+	src->cur.to = s->o->to;
+	return 0;
+}
+
+static void
+parse_aggs(struct query_opts *o, const char *list)
+{
+	o->naggs = 0;
+	o->need_all = 0;
+	for (const char *a = list; *a;) {
+		size_t len = strcspn(a, ",");
+		int found = -1;
+		for (int i = 0; i < A_NAGG; i++)
+			if (strlen(agg_names[i]) == len &&
+			    strncmp(a, agg_names[i], len) == 0)
+				found = i;
+		if (found < 0 || o->naggs == A_NAGG)
+			cli_usage_error("--agg: not one of mean, min, max, "
+			    "first, last, count, sum, p95: '%.*s'", (int)len, a);
+		o->aggs[o->naggs++] = (enum agg)found;
+		o->need_all |= found == A_P95;
+		a += len + (a[len] == ',');
+	}
+	if (o->naggs == 0)
+		cli_usage_error("--agg: empty");
+}
+
+static ts_us
+parse_when(const char *opt, const char *arg)
+{
+	ts_us t;
+
+	if (ts_parse_when(arg, ts_now(), &t) < 0)
+		cli_usage_error("%s: not a time (Unix seconds, RFC 3339, now "
+		    "or -DURATION): '%s'", opt, arg);
+	return t;
+}
+
+static void
+parse_options(int argc, char **argv, struct common *c, struct query_opts *o)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS,
+		{ "series", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "step", required_argument, NULL, 'S' },
+		{ "agg", required_argument, NULL, 'a' },
+		{ "wide", no_argument, NULL, 'w' },
+		{ "iso", no_argument, NULL, 'I' },
+		{ NULL, 0, NULL, 0 } };
+	const char *aggs = NULL;
+	int opt;
+
+	o->globs = xcalloc((size_t)argc, sizeof *o->globs);
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (common_option(c, opt, optarg))
+			continue;
+		switch (opt) {
+		case 's': o->globs[o->nglobs++] = optarg; break;
+		case 'f': o->from = parse_when("--from", optarg); break;
+		case 't': o->to = parse_when("--to", optarg); break;
+		case 'S':
+			if (ts_parse_duration(optarg, &o->step) < 0 ||
+			    o->step <= 0)
+				cli_usage_error("--step: not a duration above "
+				    "zero: '%s'", optarg);
+			break;
+		case 'a': aggs = optarg; break;
+		case 'w': o->wide = 1; break;
+		case 'I': o->iso = 1; break;
+		}
+	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument: '%s'", argv[optind]);
+	if (aggs != NULL && o->step == 0)
+		cli_usage_error("--agg goes with --step");
+	parse_aggs(o, aggs != NULL ? aggs : "mean");
+	if (o->from >= o->to)
+		cli_usage_error("--from is not before --to");
+}
+
+int
+cmd_query(int argc, char **argv)
+{
+	struct common c = { 0 };
+	struct query_opts o = { .from = INT64_MIN, .to = INT64_MAX };
+	struct selection sel = { .o = &o };
+	struct bucket b = { 0 };
+	struct csv_out out;
+	int rc;
+
+	parse_options(argc, argv, &c, &o);
+	sel.st = common_open(&c, STORE_OPEN);
+	rc = sel.st->ops->series_each(sel.st, select_series, &sel);
+	if (rc == 0) {
+		csvout_init(&out, stdout);
+		write_header(&out, &o, sel.src, sel.n);
+		rc = o.wide ? write_wide(&out, &o, sel.src, sel.n, &b) :
+		    write_long(&out, &o, sel.src, sel.n, &b);
+	}
+	if (rc < 0)
+		warnx("%s", sel.st->err);
+	for (size_t k = 0; k < sel.n; k++) {
+		free((char *)sel.src[k].name);
+		free(sel.src[k].cur.p);
+		chunk_row_free(&sel.src[k].cur.row);
+	}
+	free(sel.src);
+	free(b.all);
+	free(o.globs);
+	sel.st->ops->close(sel.st);
+	return rc < 0 ? 1 : 0;
+}

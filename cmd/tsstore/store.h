@@ -1,0 +1,84 @@
+/*
+ * store: what tsstore's commands need from a storage backend, and no more.
+ *
+ * A store holds series (a name, an id) and, per series, chunks: runs of
+ * points compressed by lib/tschunk.h, keyed by their first time t0, that
+ * never overlap in time. The commands do the merging and the coding; a
+ * backend only keeps rows, so a second backend (PostgreSQL) is one more
+ * file implementing struct store_ops.
+ *
+ * Every function returns 0 on success and -1 on failure with the reason in
+ * store->err (for example "motion.db: database or disk is full"); lookups
+ * return 1 when there is nothing to find.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+
+#include "tstime.h"
+
+struct chunk_row {
+	long long series;
+	ts_us t0, t1;           /* first and last time */
+	long n;                 /* points */
+	unsigned char *data;    /* the coded chunk; owned by the row */
+	size_t len, cap;
+};
+
+struct series_info {
+	long long id;
+	const char *name;       /* borrowed for the callback */
+	long long points, chunks, bytes;
+	ts_us first, last;      /* meaningful when points > 0 */
+};
+
+struct store;
+
+struct store_ops {
+	void (*close)(struct store *);
+	/* A write transaction: waits for other writers (busy timeout). */
+	int (*begin)(struct store *);
+	int (*commit)(struct store *);
+	void (*rollback)(struct store *);
+	/* The id of series name, added if create is set; 1 if absent. */
+	int (*series_id)(struct store *, const char *name, int create,
+	    long long *id);
+	/* Every series in name order, with what its chunks hold. */
+	int (*series_each)(struct store *,
+	    int (*fn)(const struct series_info *, void *), void *arg);
+	/* dir < 0: the last chunk with t0 <= t; dir > 0: the first chunk with
+	 * t0 > t. Fills *row (reusing its buffer); 1 if there is none. */
+	int (*chunk_seek)(struct store *, long long series, ts_us t, int dir,
+	    struct chunk_row *row);
+	int (*chunk_put)(struct store *, const struct chunk_row *row);
+	int (*chunk_delete)(struct store *, long long series, ts_us t0);
+	/* The backend's own consistency check. */
+	int (*integrity)(struct store *);
+	/* Every chunk of every series, in series and time order. */
+	int (*chunk_each)(struct store *,
+	    int (*fn)(const struct chunk_row *, void *), void *arg);
+};
+
+struct store {
+	const struct store_ops *ops;
+	const char *name;       /* for messages */
+	char err[512];
+};
+
+enum store_mode {
+	STORE_OPEN,             /* an existing store */
+	STORE_CREATE,           /* open it, or make it if there is none */
+};
+
+/* Open by name ("FILE" for SQLite); NULL with a message in err. */
+struct store *store_open(const char *name, enum store_mode mode,
+    int busy_ms, char *err, size_t errsz);
+
+/* The SQLite backend. */
+struct store *store_sqlite_open(const char *path, enum store_mode mode,
+    int busy_ms, char *err, size_t errsz);
+
+void chunk_row_free(struct chunk_row *row);
+
+#endif

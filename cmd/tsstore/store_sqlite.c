@@ -1,0 +1,409 @@
+/*
+ * store_sqlite: the embedded backend. One SQLite file in WAL mode, so
+ * queries read while an ingest writes; synchronous=FULL, so a commit that
+ * was reported survives a crash or a power cut; writers queue on the lock
+ * for busy_ms instead of failing. The schema is in tsstore(1).
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store.h"
+#include "xalloc.h"
+
+#define FORMAT "tsstore 1"
+
+static const char schema[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES('format', '" FORMAT "');"
+    "CREATE TABLE series(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE chunk(series INTEGER NOT NULL, t0 INTEGER NOT NULL,"
+    " t1 INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX chunk_series_t0 ON chunk(series, t0);"
+    "CREATE TABLE tag(series INTEGER NOT NULL, key TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY(series, key));";
+
+enum {
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SERIES_GET, Q_SERIES_ADD,
+	Q_SERIES_EACH, Q_SEEK_LE, Q_SEEK_GT, Q_PUT, Q_DELETE, Q_CHUNK_EACH,
+	Q_COUNT
+};
+
+static const char *const sql[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SERIES_GET] = "SELECT id FROM series WHERE name = ?",
+	[Q_SERIES_ADD] = "INSERT INTO series(name) VALUES (?)",
+	[Q_SERIES_EACH] = "SELECT s.id, s.name, coalesce(sum(c.n), 0),"
+	    " count(c.t0), coalesce(sum(length(c.data)), 0), min(c.t0),"
+	    " max(c.t1) FROM series s LEFT JOIN chunk c ON c.series = s.id"
+	    " GROUP BY s.id ORDER BY s.name",
+	[Q_SEEK_LE] = "SELECT series, t0, t1, n, data FROM chunk"
+	    " WHERE series = ? AND t0 <= ? ORDER BY t0 DESC LIMIT 1",
+	[Q_SEEK_GT] = "SELECT series, t0, t1, n, data FROM chunk"
+	    " WHERE series = ? AND t0 > ? ORDER BY t0 LIMIT 1",
+	[Q_PUT] = "INSERT INTO chunk(series, t0, t1, n, data)"
+	    " VALUES (?, ?, ?, ?, ?)",
+	[Q_DELETE] = "DELETE FROM chunk WHERE series = ? AND t0 = ?",
+	[Q_CHUNK_EACH] = "SELECT series, t0, t1, n, data FROM chunk"
+	    " ORDER BY series, t0",
+};
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+};
+
+static struct sqlite_store *
+self(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+/* Set err from SQLite's last message; returns -1. */
+static int
+fail(struct sqlite_store *s)
+{
+	snprintf(s->base.err, sizeof s->base.err, "%s: %s", s->base.name,
+	    sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static sqlite3_stmt *
+stmt(struct sqlite_store *s, int q)
+{
+	if (s->q[q] == NULL &&
+	    sqlite3_prepare_v3(s->db, sql[q], -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->q[q], NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(s->q[q]);
+	sqlite3_clear_bindings(s->q[q]);
+	return s->q[q];
+}
+
+/* Run a statement that returns no rows. */
+static int
+run(struct sqlite_store *s, int q)
+{
+	sqlite3_stmt *st = stmt(s, q);
+	int rc;
+
+	if (st == NULL)
+		return fail(s);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static void
+sq_close(struct store *st)
+{
+	struct sqlite_store *s = self(st);
+
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(s->q[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int
+sq_begin(struct store *st)
+{
+	return run(self(st), Q_BEGIN);
+}
+
+static int
+sq_commit(struct store *st)
+{
+	return run(self(st), Q_COMMIT);
+}
+
+static void
+sq_rollback(struct store *st)
+{
+	struct sqlite_store *s = self(st);
+
+	if (!sqlite3_get_autocommit(s->db))
+		(void)run(s, Q_ROLLBACK);
+}
+
+static int
+sq_series_id(struct store *st, const char *name, int create, long long *id)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_SERIES_GET);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		return 0;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return fail(s);
+	if (!create)
+		return 1;
+	if ((q = stmt(s, Q_SERIES_ADD)) == NULL)
+		return fail(s);
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return fail(s);
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int
+sq_series_each(struct store *st, int (*fn)(const struct series_info *,
+    void *), void *arg)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_SERIES_EACH);
+	int rc, stop = 0;
+
+	if (q == NULL)
+		return fail(s);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct series_info si = {
+			.id = sqlite3_column_int64(q, 0),
+			.name = (const char *)sqlite3_column_text(q, 1),
+			.points = sqlite3_column_int64(q, 2),
+			.chunks = sqlite3_column_int64(q, 3),
+			.bytes = sqlite3_column_int64(q, 4),
+			.first = sqlite3_column_int64(q, 5),
+			.last = sqlite3_column_int64(q, 6),
+		};
+		stop = fn(&si, arg);
+	}
+	sqlite3_reset(q);
+	if (stop)
+		return stop < 0 ? -1 : 0;
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+/* Copy the current result row (series, t0, t1, n, data) into row. */
+static void
+take_row(sqlite3_stmt *q, struct chunk_row *row)
+{
+	const void *data = sqlite3_column_blob(q, 4);
+	size_t len = (size_t)sqlite3_column_bytes(q, 4);
+
+	row->series = sqlite3_column_int64(q, 0);
+	row->t0 = sqlite3_column_int64(q, 1);
+	row->t1 = sqlite3_column_int64(q, 2);
+	row->n = (long)sqlite3_column_int64(q, 3);
+	if (len > row->cap) {
+		row->cap = len;
+		row->data = xreallocarray(row->data, len, 1);
+	}
+	if (len > 0)
+		memcpy(row->data, data, len);
+	row->len = len;
+}
+
+static int
+sq_chunk_seek(struct store *st, long long series, ts_us t, int dir,
+    struct chunk_row *row)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, dir < 0 ? Q_SEEK_LE : Q_SEEK_GT);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, series);
+	sqlite3_bind_int64(q, 2, t);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		take_row(q, row);
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : fail(s);
+}
+
+static int
+sq_chunk_put(struct store *st, const struct chunk_row *row)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_PUT);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, row->series);
+	sqlite3_bind_int64(q, 2, row->t0);
+	sqlite3_bind_int64(q, 3, row->t1);
+	sqlite3_bind_int64(q, 4, row->n);
+	sqlite3_bind_blob(q, 5, row->data, (int)row->len, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_chunk_delete(struct store *st, long long series, ts_us t0)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_DELETE);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, series);
+	sqlite3_bind_int64(q, 2, t0);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_integrity(struct store *st)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q;
+	int rc, bad = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &q,
+	    NULL) != SQLITE_OK)
+		return fail(s);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *msg = (const char *)sqlite3_column_text(q, 0);
+		if (msg != NULL && strcmp(msg, "ok") != 0 && !bad++)
+			snprintf(s->base.err, sizeof s->base.err,
+			    "%s: integrity: %s", s->base.name, msg);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return fail(s);
+	return bad ? -1 : 0;
+}
+
+static int
+sq_chunk_each(struct store *st, int (*fn)(const struct chunk_row *, void *),
+    void *arg)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_CHUNK_EACH);
+	struct chunk_row row = { 0 };
+	int rc, stop = 0;
+
+	if (q == NULL)
+		return fail(s);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		take_row(q, &row);
+		stop = fn(&row, arg);
+	}
+	sqlite3_reset(q);
+	chunk_row_free(&row);
+	if (stop)
+		return stop < 0 ? -1 : 0;
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static const struct store_ops sqlite_ops = {
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.series_id = sq_series_id,
+	.series_each = sq_series_each,
+	.chunk_seek = sq_chunk_seek,
+	.chunk_put = sq_chunk_put,
+	.chunk_delete = sq_chunk_delete,
+	.integrity = sq_integrity,
+	.chunk_each = sq_chunk_each,
+};
+
+/* The value of a one-value query, or NULL (into buf). */
+static const char *
+query_text(sqlite3 *db, const char *q, char *buf, size_t bufsz)
+{
+	sqlite3_stmt *st;
+	const char *v = NULL;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL) {
+		snprintf(buf, bufsz, "%s", sqlite3_column_text(st, 0));
+		v = buf;
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Is this file ours, empty (and so ours to make), or something else? */
+static int
+check_format(struct sqlite_store *s, enum store_mode mode)
+{
+	char buf[64];
+	const char *f, *ntables;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s);
+	f = query_text(s->db, "SELECT value FROM meta WHERE key = 'format'",
+	    buf, sizeof buf);
+	if (f != NULL && strcmp(f, FORMAT) == 0)
+		return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) ==
+		    SQLITE_OK ? 0 : fail(s);
+	ntables = query_text(s->db, "SELECT count(*) FROM sqlite_schema",
+	    buf, sizeof buf);
+	if (mode == STORE_CREATE && ntables != NULL && strcmp(ntables, "0") == 0) {
+		if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			fail(s);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		return 0;
+	}
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	snprintf(s->base.err, sizeof s->base.err,
+	    "%s: not a tsstore store (%s)", s->base.name,
+	    f != NULL ? f : "no tsstore format in its meta table");
+	return -1;
+}
+
+struct store *
+store_sqlite_open(const char *path, enum store_mode mode, int busy_ms,
+    char *err, size_t errsz)
+{
+	struct sqlite_store *s = xcalloc(1, sizeof *s);
+	struct stat sb;
+	int flags = SQLITE_OPEN_READWRITE |
+	    (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
+
+	s->base.ops = &sqlite_ops;
+	s->base.name = path;
+	if (mode == STORE_OPEN && stat(path, &sb) < 0) {
+		snprintf(err, errsz, "%s: %s%s", path, strerror(errno),
+		    errno == ENOENT ? " (tsstore init makes a store)" : "");
+		free(s);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(s->db, busy_ms) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
+	    " PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    check_format(s, mode) < 0) {
+		if (s->base.err[0] == '\0')
+			fail(s);
+		snprintf(err, errsz, "%s", s->base.err);
+		sq_close(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}

@@ -287,7 +287,7 @@ commit(struct ingest *g)
 		return -1;
 	}
 	if (g->opt->verbose)
-		warnx("%s: lines %ld-%ld committed: %zu points in %zu series",
+		warnx("%s: lines %ld-%ld committed: %zu values in %zu series",
 		    g->name, g->first_line, g->last_line, np, ns);
 	g->first_line = 0;
 	return 0;

@@ -127,6 +127,31 @@ cli_long(const char *opt, const char *arg, long lo, long hi)
 	return v;
 }
 
+long long
+cli_bytes(const char *opt, const char *arg)
+{
+	static const char units[] = "kMGT";
+	char *end;
+	double v;
+	const char *u;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || !isfinite(v) || v < 0 || *arg == '-' || *arg == ' ')
+		cli_usage_error("%s: not a size (4096, 200k, 5M, 2G): '%s'",
+		    opt, arg);
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+			cli_usage_error("%s: not a size (4096, 200k, 5M, 2G): "
+			    "'%s'", opt, arg);
+		for (long i = 0; i <= u - units; i++)
+			v *= 1024;
+	}
+	if (v > 9e18)
+		cli_usage_error("%s: too large: '%s'", opt, arg);
+	return (long long)v;
+}
+
 const char *
 cli_src(const char *arg)
 {

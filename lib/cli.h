@@ -44,6 +44,8 @@ double cli_double(const char *opt, const char *arg, double lo, double hi);
 /* A duration ("10", "2.5s", "500ms", "90m", "4h") in seconds, in range. */
 double cli_seconds(const char *opt, const char *arg, double lo, double hi);
 long cli_long(const char *opt, const char *arg, long lo, long hi);
+/* A size in bytes: "4096", "200k", "5M", "2G", "1T" (powers of 1024). */
+long long cli_bytes(const char *opt, const char *arg);
 /* --src: a source id fit for a Y4M header and CSV (no spaces or control
  * characters, under Y4M_SRC_MAX bytes); returns arg or exits 2. */
 const char *cli_src(const char *arg);

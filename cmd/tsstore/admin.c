@@ -29,13 +29,24 @@ parse_common_only(struct common *c, int argc, char **argv)
 int
 cmd_init(int argc, char **argv)
 {
+	static const struct option longopts[] = { COMMON_LONGOPTS,
+		{ "max-size", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 } };
 	struct common c = { 0 };
 	struct store *st;
+	long long max = -1;
+	int opt, rc = 0;
 
-	parse_common_only(&c, argc, argv);
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		if (!common_option(&c, opt, optarg) && opt == 'm')
+			max = cli_bytes("--max-size", optarg);
+	if (optind < argc)
+		cli_usage_error("unexpected argument: '%s'", argv[optind]);
 	st = common_open(&c, STORE_CREATE);
+	if (max >= 0 && (rc = st->ops->set_max_bytes(st, max)) < 0)
+		warnx("%s", st->err);
 	st->ops->close(st);
-	return 0;
+	return rc < 0 ? 1 : 0;
 }
 
 struct listing {

@@ -58,6 +58,7 @@ struct ingest {
 	double batch_since;     /* monotonic seconds of its first row */
 	long rows, skipped;
 	long long points;
+	int committed;          /* a batch of this input is stored */
 	double shown;           /* progress last shown */
 };
 
@@ -273,6 +274,17 @@ take_row(struct ingest *g)
 	return 0;
 }
 
+/* What a failed batch leaves out, for the operator who loads it again. */
+static void
+not_stored(const struct ingest *g)
+{
+	if (!g->committed)
+		warnx("%s: nothing stored", g->name);
+	else
+		warnx("%s: lines %ld-%ld not stored (the lines before them "
+		    "are)", g->name, g->first_line, g->last_line);
+}
+
 static int
 commit(struct ingest *g)
 {
@@ -282,10 +294,10 @@ commit(struct ingest *g)
 		return 0;
 	if (writer_flush(g->w) < 0) {
 		warnx("%s", g->st->err);
-		warnx("%s: lines %ld-%ld not stored (earlier lines are)",
-		    g->name, g->first_line, g->last_line);
+		not_stored(g);
 		return -1;
 	}
+	g->committed = 1;
 	if (g->opt->verbose)
 		warnx("%s: lines %ld-%ld committed: %zu values in %zu series",
 		    g->name, g->first_line, g->last_line, np, ns);
@@ -359,8 +371,7 @@ ingest_rows(struct ingest *g)
 			if (g->opt->skip_bad)
 				continue;
 			writer_discard(g->w);
-			warnx("%s: lines %ld-%ld not stored (earlier lines are)",
-			    g->name, g->first_line, g->last_line);
+			not_stored(g);
 			return -1;
 		}
 		if (writer_points(g->w) >= g->opt->batch && commit(g) < 0)
@@ -371,8 +382,7 @@ ingest_rows(struct ingest *g)
 		warnx("%s", csvin_error(g->in));
 		writer_discard(g->w);
 		if (g->first_line > 0)
-			warnx("%s: lines %ld-%ld not stored (earlier lines are)",
-			    g->name, g->first_line, g->last_line);
+			not_stored(g);
 		return -1;
 	}
 	return commit(g);
@@ -395,6 +405,7 @@ ingest_file(struct ingest *g, const char *path)
 	g->in = csvin_new(fp, g->name);
 	g->rows = g->skipped = 0;
 	g->points = 0;
+	g->committed = 0;
 	g->first_line = 0;
 	if (csvin_header(g->in) < 0)
 		warnx("%s", csvin_error(g->in));

@@ -19,7 +19,7 @@ usage(int status)
 {
 	FILE *fp = status == 0 ? stdout : stderr;
 
-	fputs("usage: tsstore init [--db FILE]\n"
+	fputs("usage: tsstore init [--db FILE] [--max-size SIZE]\n"
 	    "       tsstore ingest [--db FILE] [--wide [--series TEMPLATE]"
 	    " [--values COLS]]\n"
 	    "                      [--time COL] [--skip-bad] [--batch N]"

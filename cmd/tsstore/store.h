@@ -53,6 +53,10 @@ struct store_ops {
 	    struct chunk_row *row);
 	int (*chunk_put)(struct store *, const struct chunk_row *row);
 	int (*chunk_delete)(struct store *, long long series, ts_us t0);
+	/* Cap the store's size at bytes (0: no cap), kept in the store so
+	 * that every writer keeps to it: a write past it fails as a full
+	 * disk would, and the store stays whole. */
+	int (*set_max_bytes)(struct store *, long long bytes);
 	/* The backend's own consistency check. */
 	int (*integrity)(struct store *);
 	/* Every chunk of every series, in series and time order. */

@@ -58,6 +58,8 @@ struct sqlite_store {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
+	long long page_size;
+	long long max_bytes;    /* 0: no cap */
 };
 
 static struct sqlite_store *
@@ -70,8 +72,13 @@ self(struct store *s)
 static int
 fail(struct sqlite_store *s)
 {
-	snprintf(s->base.err, sizeof s->base.err, "%s: %s", s->base.name,
-	    sqlite3_errmsg(s->db));
+	size_t n = (size_t)snprintf(s->base.err, sizeof s->base.err, "%s: %s",
+	    s->base.name, sqlite3_errmsg(s->db));
+
+	if (sqlite3_errcode(s->db) == SQLITE_FULL && s->max_bytes > 0 &&
+	    n < sizeof s->base.err)
+		snprintf(s->base.err + n, sizeof s->base.err - n,
+		    " (its --max-size is %lld bytes)", s->max_bytes);
 	return -1;
 }
 
@@ -269,6 +276,36 @@ sq_chunk_delete(struct store *st, long long series, ts_us t0)
 	return rc == SQLITE_DONE ? 0 : fail(s);
 }
 
+/* PRAGMA max_page_count holds for one connection: set it on each. */
+static int
+apply_max_bytes(struct sqlite_store *s, long long bytes)
+{
+	char q[128];
+	long long pages;
+
+	if (bytes <= 0)
+		pages = 4294967294LL;   /* SQLite's largest */
+	else
+		pages = (bytes + s->page_size - 1) / s->page_size;
+	s->max_bytes = bytes;
+	snprintf(q, sizeof q, "PRAGMA max_page_count = %lld", pages);
+	return sqlite3_exec(s->db, q, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    fail(s);
+}
+
+static int
+sq_set_max_bytes(struct store *st, long long bytes)
+{
+	struct sqlite_store *s = self(st);
+	char q[128];
+
+	snprintf(q, sizeof q, "INSERT OR REPLACE INTO meta VALUES "
+	    "('max_bytes', '%lld')", bytes);
+	if (sqlite3_exec(s->db, q, NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s);
+	return apply_max_bytes(s, bytes);
+}
+
 static int
 sq_integrity(struct store *st)
 {
@@ -323,6 +360,7 @@ static const struct store_ops sqlite_ops = {
 	.chunk_seek = sq_chunk_seek,
 	.chunk_put = sq_chunk_put,
 	.chunk_delete = sq_chunk_delete,
+	.set_max_bytes = sq_set_max_bytes,
 	.integrity = sq_integrity,
 	.chunk_each = sq_chunk_each,
 };
@@ -377,6 +415,22 @@ check_format(struct sqlite_store *s, enum store_mode mode)
 	return -1;
 }
 
+/* The settings the store keeps in its meta table. */
+static int
+apply_limits(struct sqlite_store *s)
+{
+	char buf[64];
+	const char *v;
+
+	v = query_text(s->db, "PRAGMA page_size", buf, sizeof buf);
+	s->page_size = v != NULL ? atoll(v) : 4096;
+	if (s->page_size <= 0)
+		s->page_size = 4096;
+	v = query_text(s->db, "SELECT value FROM meta WHERE key = 'max_bytes'",
+	    buf, sizeof buf);
+	return v != NULL ? apply_max_bytes(s, atoll(v)) : 0;
+}
+
 struct store *
 store_sqlite_open(const char *path, enum store_mode mode, int busy_ms,
     char *err, size_t errsz)
@@ -398,7 +452,7 @@ store_sqlite_open(const char *path, enum store_mode mode, int busy_ms,
 	    sqlite3_busy_timeout(s->db, busy_ms) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
 	    " PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
-	    check_format(s, mode) < 0) {
+	    check_format(s, mode) < 0 || apply_limits(s) < 0) {
 		if (s->base.err[0] == '\0')
 			fail(s);
 		snprintf(err, errsz, "%s", s->base.err);

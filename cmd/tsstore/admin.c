@@ -50,8 +50,9 @@ cmd_init(int argc, char **argv)
 }
 
 struct listing {
-	char **globs;
-	int nglobs;
+	struct store *st;
+	char **globs, **where;
+	int nglobs, nwhere;
 	int iso;
 	struct csv_out out;
 };
@@ -80,9 +81,15 @@ static int
 list_one(const struct series_info *si, void *arg)
 {
 	struct listing *l = arg;
+	char *tags;
+	int rc;
 
 	if (!series_selected(l->globs, l->nglobs, si->name))
 		return 0;
+	if ((rc = series_where(l->st, si->id, l->where, l->nwhere)) <= 0)
+		return rc;
+	if ((tags = series_tags(l->st, si->id)) == NULL)
+		return -1;
 	csvout_str(&l->out, si->name);
 	csvout_long(&l->out, si->points);
 	if (si->points > 0) {
@@ -94,7 +101,9 @@ list_one(const struct series_info *si, void *arg)
 	}
 	csvout_long(&l->out, si->chunks);
 	csvout_long(&l->out, si->bytes);
+	csvout_str(&l->out, tags);
 	csvout_end(&l->out);
+	free(tags);
 	cli_check_write(stdout, "stdout");
 	return 0;
 }
@@ -104,34 +113,39 @@ cmd_series(int argc, char **argv)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS,
 		{ "series", required_argument, NULL, 's' },
+		{ "where", required_argument, NULL, 'W' },
 		{ "iso", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 } };
 	static const char *const header[] = { "series", "points", "first",
-		"last", "chunks", "bytes" };
+		"last", "chunks", "bytes", "tags" };
 	struct common c = { 0 };
 	struct listing l = { 0 };
 	struct store *st;
 	int opt, rc;
 
 	l.globs = xcalloc((size_t)argc, sizeof *l.globs);
+	l.where = xcalloc((size_t)argc, sizeof *l.where);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (common_option(&c, opt, optarg))
 			continue;
 		if (opt == 's')
 			l.globs[l.nglobs++] = optarg;
+		else if (opt == 'W')
+			l.where[l.nwhere++] = (char *)where_option(optarg);
 		else if (opt == 'I')
 			l.iso = 1;
 	}
 	if (optind < argc)
 		cli_usage_error("unexpected argument: '%s'", argv[optind]);
-	st = common_open(&c, STORE_OPEN);
+	st = l.st = common_open(&c, STORE_OPEN);
 	csvout_init(&l.out, stdout);
-	csvout_row(&l.out, 6, header);
+	csvout_row(&l.out, 7, header);
 	rc = st->ops->series_each(st, list_one, &l);
 	if (rc < 0)
 		warnx("%s", st->err);
 	st->ops->close(st);
 	free(l.globs);
+	free(l.where);
 	return rc < 0 ? 1 : 0;
 }
 
@@ -202,4 +216,24 @@ cmd_check(int argc, char **argv)
 		    k.chunks);
 	st->ops->close(st);
 	return rc < 0 || k.bad > 0 ? 1 : 0;
+}
+
+int
+cmd_backup(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 } };
+	struct common c = { 0 };
+	struct store *st;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		common_option(&c, opt, optarg);
+	if (optind != argc - 1)
+		cli_usage_error("backup: give one destination file");
+	st = common_open(&c, STORE_OPEN);
+	if ((rc = st->ops->backup(st, argv[optind])) < 0)
+		warnx("%s", st->err);
+	st->ops->close(st);
+	return rc < 0 ? 1 : 0;
 }

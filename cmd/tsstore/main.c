@@ -27,8 +27,16 @@ usage(int status)
 	    "                      [-v] [file ...]\n"
 	    "       tsstore query [--db FILE] [--series GLOB ...] [--from TIME]"
 	    " [--to TIME]\n"
-	    "                     [--step DUR [--agg LIST]] [--wide] [--iso]\n"
-	    "       tsstore series [--db FILE] [--series GLOB ...] [--iso]\n"
+	    "                     [--where KEY=VALUE ...] [--step DUR [--agg LIST]]"
+	    " [--wide] [--iso]\n"
+	    "       tsstore series [--db FILE] [--series GLOB ...]"
+	    " [--where KEY=VALUE ...] [--iso]\n"
+	    "       tsstore tag [--db FILE] [file ...]\n"
+	    "       tsstore retain [--db FILE] --series GLOB (--keep DUR |"
+	    " --forget)\n"
+	    "       tsstore retain [--db FILE] --list\n"
+	    "       tsstore retain [--db FILE] [--now TIME] [-v]\n"
+	    "       tsstore backup [--db FILE] DEST\n"
 	    "       tsstore check [--db FILE]\n"
 	    "common options: --db FILE (default $TSSTORE_DB),"
 	    " --busy-timeout DUR (default 60s)\n", fp);
@@ -79,6 +87,9 @@ static const struct {
 	{ "query", cmd_query },
 	{ "series", cmd_series },
 	{ "check", cmd_check },
+	{ "tag", cmd_tag },
+	{ "backup", cmd_backup },
+	{ "retain", cmd_retain },
 };
 
 int
@@ -87,7 +98,7 @@ main(int argc, char **argv)
 	cli_init(argv);
 	if (argc < 2)
 		cli_usage_error("no command (init, ingest, query, series, "
-		    "check)");
+		    "tag, retain, backup, check)");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		usage(0);
 	if (strcmp(argv[1], "--version") == 0)

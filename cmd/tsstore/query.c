@@ -24,8 +24,8 @@ static const char *const agg_names[A_NAGG] = { "mean", "min", "max",
 	"first", "last", "count", "sum", "p95" };
 
 struct query_opts {
-	char **globs;
-	int nglobs;
+	char **globs, **where;
+	int nglobs, nwhere;
 	ts_us from, to, step;   /* step 0: the points themselves */
 	enum agg aggs[A_NAGG];
 	int naggs;
@@ -374,9 +374,12 @@ select_series(const struct series_info *si, void *arg)
 {
 	struct selection *s = arg;
 	struct source *src;
+	int rc;
 
 	if (!series_selected(s->o->globs, s->o->nglobs, si->name))
 		return 0;
+	if ((rc = series_where(s->st, si->id, s->o->where, s->o->nwhere)) <= 0)
+		return rc;
 	if (s->n == s->cap) {
 		s->cap = s->cap * 2 + 16;
 		s->src = xreallocarray(s->src, s->cap, sizeof *s->src);
@@ -430,6 +433,7 @@ parse_options(int argc, char **argv, struct common *c, struct query_opts *o)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS,
 		{ "series", required_argument, NULL, 's' },
+		{ "where", required_argument, NULL, 'W' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "step", required_argument, NULL, 'S' },
@@ -441,11 +445,14 @@ parse_options(int argc, char **argv, struct common *c, struct query_opts *o)
 	int opt;
 
 	o->globs = xcalloc((size_t)argc, sizeof *o->globs);
+	o->where = xcalloc((size_t)argc, sizeof *o->where);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (common_option(c, opt, optarg))
 			continue;
 		switch (opt) {
 		case 's': o->globs[o->nglobs++] = optarg; break;
+		case 'W': o->where[o->nwhere++] = (char *)where_option(optarg);
+			break;
 		case 'f': o->from = parse_when("--from", optarg); break;
 		case 't': o->to = parse_when("--to", optarg); break;
 		case 'S':
@@ -497,6 +504,7 @@ cmd_query(int argc, char **argv)
 	free(sel.src);
 	free(b.all);
 	free(o.globs);
+	free(o.where);
 	sel.st->ops->close(sel.st);
 	return rc < 0 ? 1 : 0;
 }

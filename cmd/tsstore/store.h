@@ -57,6 +57,20 @@ struct store_ops {
 	 * that every writer keeps to it: a write past it fails as a full
 	 * disk would, and the store stays whole. */
 	int (*set_max_bytes)(struct store *, long long bytes);
+	/* Set series id's tag key to value, or remove it (value NULL). */
+	int (*tag_set)(struct store *, long long id, const char *key,
+	    const char *value);
+	/* Every tag of series id, in key order. */
+	int (*tags_each)(struct store *, long long id,
+	    int (*fn)(const char *key, const char *value, void *), void *arg);
+	/* Retention: keep series matching pattern for keep microseconds
+	 * (keep < 0: forget the pattern); every policy in pattern order. */
+	int (*policy_set)(struct store *, const char *pattern, ts_us keep);
+	int (*policy_each)(struct store *,
+	    int (*fn)(const char *pattern, ts_us keep, void *), void *arg);
+	/* A consistent copy of the whole store into a new file at path,
+	 * while writers go on. */
+	int (*backup)(struct store *, const char *path);
 	/* The backend's own consistency check. */
 	int (*integrity)(struct store *);
 	/* Every chunk of every series, in series and time order. */

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "xalloc.h"
@@ -25,12 +27,15 @@ static const char schema[] =
     " t1 INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE UNIQUE INDEX chunk_series_t0 ON chunk(series, t0);"
     "CREATE TABLE tag(series INTEGER NOT NULL, key TEXT NOT NULL,"
-    " value TEXT NOT NULL, PRIMARY KEY(series, key));";
+    " value TEXT NOT NULL, PRIMARY KEY(series, key));"
+    "CREATE TABLE retention(pattern TEXT PRIMARY KEY,"
+    " keep_us INTEGER NOT NULL);";
 
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SERIES_GET, Q_SERIES_ADD,
 	Q_SERIES_EACH, Q_SEEK_LE, Q_SEEK_GT, Q_PUT, Q_DELETE, Q_CHUNK_EACH,
-	Q_COUNT
+	Q_TAG_SET, Q_TAG_DELETE, Q_TAGS, Q_POLICY_SET, Q_POLICY_DELETE,
+	Q_POLICIES, Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
@@ -52,7 +57,43 @@ static const char *const sql[Q_COUNT] = {
 	[Q_DELETE] = "DELETE FROM chunk WHERE series = ? AND t0 = ?",
 	[Q_CHUNK_EACH] = "SELECT series, t0, t1, n, data FROM chunk"
 	    " ORDER BY series, t0",
+	[Q_TAG_SET] = "INSERT OR REPLACE INTO tag(series, key, value)"
+	    " VALUES (?, ?, ?)",
+	[Q_TAG_DELETE] = "DELETE FROM tag WHERE series = ? AND key = ?",
+	[Q_TAGS] = "SELECT key, value FROM tag WHERE series = ? ORDER BY key",
+	[Q_POLICY_SET] = "INSERT OR REPLACE INTO retention(pattern, keep_us)"
+	    " VALUES (?, ?)",
+	[Q_POLICY_DELETE] = "DELETE FROM retention WHERE pattern = ?",
+	[Q_POLICIES] = "SELECT pattern, keep_us FROM retention ORDER BY pattern",
 };
+
+static int
+sync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* After a rename: the directory entry too, or a crash may undo it. */
+static int
+sync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int rc;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path + 1), path);
+	rc = sync_file(dir);
+	return rc;
+}
 
 struct sqlite_store {
 	struct store base;
@@ -276,6 +317,130 @@ sq_chunk_delete(struct store *st, long long series, ts_us t0)
 	return rc == SQLITE_DONE ? 0 : fail(s);
 }
 
+static int
+sq_tag_set(struct store *st, long long id, const char *key,
+    const char *value)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, value != NULL ? Q_TAG_SET : Q_TAG_DELETE);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	if (value != NULL)
+		sqlite3_bind_text(q, 3, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_tags_each(struct store *st, long long id,
+    int (*fn)(const char *, const char *, void *), void *arg)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_TAGS);
+	int rc, stop = 0;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, id);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn((const char *)sqlite3_column_text(q, 0),
+		    (const char *)sqlite3_column_text(q, 1), arg);
+	sqlite3_reset(q);
+	if (stop)
+		return stop < 0 ? -1 : 0;
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_policy_set(struct store *st, const char *pattern, ts_us keep)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, keep >= 0 ? Q_POLICY_SET : Q_POLICY_DELETE);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_text(q, 1, pattern, -1, SQLITE_STATIC);
+	if (keep >= 0)
+		sqlite3_bind_int64(q, 2, keep);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_policy_each(struct store *st, int (*fn)(const char *, ts_us, void *),
+    void *arg)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_POLICIES);
+	int rc, stop = 0;
+
+	if (q == NULL)
+		return fail(s);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn((const char *)sqlite3_column_text(q, 0),
+		    sqlite3_column_int64(q, 1), arg);
+	sqlite3_reset(q);
+	if (stop)
+		return stop < 0 ? -1 : 0;
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+/*
+ * One backup step over the whole store: it reads one snapshot (so the
+ * copy is consistent), and in WAL mode writers go on meanwhile. The copy
+ * is written beside the destination, synced, then renamed over it.
+ */
+static int
+sq_backup(struct store *st, const char *path)
+{
+	struct sqlite_store *s = self(st);
+	char tmp[4096];
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+		snprintf(st->err, sizeof st->err, "%s: name too long", path);
+		return -1;
+	}
+	unlink(tmp);
+	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL);
+	if (rc == SQLITE_OK && (b = sqlite3_backup_init(dst, "main", s->db,
+	    "main")) != NULL) {
+		rc = sqlite3_backup_step(b, -1);
+		sqlite3_backup_finish(b);
+		rc = rc == SQLITE_DONE ? sqlite3_errcode(dst) : rc;
+	} else if (rc == SQLITE_OK) {
+		rc = sqlite3_errcode(dst);
+	}
+	if (rc == SQLITE_OK)    /* a self-contained file: no WAL beside it */
+		rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL,
+		    NULL, NULL);
+	if (rc != SQLITE_OK)
+		snprintf(st->err, sizeof st->err, "%s: %s", path,
+		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
+	sqlite3_close(dst);
+	if (rc == SQLITE_OK && (sync_file(tmp) < 0 || rename(tmp, path) < 0 ||
+	    sync_dir_of(path) < 0)) {
+		snprintf(st->err, sizeof st->err, "%s: %s", path,
+		    strerror(errno));
+		rc = SQLITE_IOERR;
+	}
+	if (rc != SQLITE_OK) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* PRAGMA max_page_count holds for one connection: set it on each. */
 static int
 apply_max_bytes(struct sqlite_store *s, long long bytes)
@@ -361,6 +526,11 @@ static const struct store_ops sqlite_ops = {
 	.chunk_put = sq_chunk_put,
 	.chunk_delete = sq_chunk_delete,
 	.set_max_bytes = sq_set_max_bytes,
+	.tag_set = sq_tag_set,
+	.tags_each = sq_tags_each,
+	.backup = sq_backup,
+	.policy_set = sq_policy_set,
+	.policy_each = sq_policy_each,
 	.integrity = sq_integrity,
 	.chunk_each = sq_chunk_each,
 };
@@ -394,9 +564,12 @@ check_format(struct sqlite_store *s, enum store_mode mode)
 		return fail(s);
 	f = query_text(s->db, "SELECT value FROM meta WHERE key = 'format'",
 	    buf, sizeof buf);
+	/* tables added since format 1 was first written */
 	if (f != NULL && strcmp(f, FORMAT) == 0)
-		return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) ==
-		    SQLITE_OK ? 0 : fail(s);
+		return sqlite3_exec(s->db, "CREATE TABLE IF NOT EXISTS "
+		    "retention(pattern TEXT PRIMARY KEY, keep_us INTEGER NOT "
+		    "NULL); COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 :
+		    fail(s);
 	ntables = query_text(s->db, "SELECT count(*) FROM sqlite_schema",
 	    buf, sizeof buf);
 	if (mode == STORE_CREATE && ntables != NULL && strcmp(ntables, "0") == 0) {

@@ -25,7 +25,17 @@ struct store *common_open(const struct common *c, enum store_mode mode);
 /* Does name match one of the globs (or are there none)? */
 int series_selected(char *const *globs, int nglobs, const char *name);
 
+/* Tags: "key=value;key=value" in key order (malloc'd; NULL on a store
+ * error); whether series id has tags matching every "key=glob" (1, 0, or
+ * -1 on a store error); --where's argument checked. */
+char *series_tags(struct store *st, long long id);
+int series_where(struct store *st, long long id, char *const *where, int n);
+const char *where_option(const char *arg);
+
 int cmd_init(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_retain(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_series(int argc, char **argv);

@@ -318,3 +318,47 @@ store_merge(struct store *st, long long id, const struct tspoint *p,
 	free(g.t0);
 	return rc;
 }
+
+/*
+ * Remove the points of series id before cutoff: whole chunks go, the one
+ * that straddles the cutoff is cut and written again. *removed counts the
+ * points.
+ */
+int
+store_delete_before(struct store *st, long long id, ts_us cutoff,
+    long long *removed)
+{
+	struct chunk_row row = { 0 };
+	struct tspoint *p = NULL;
+	int rc;
+
+	*removed = 0;
+	/* from the last chunk starting before the cutoff, backwards */
+	while ((rc = st->ops->chunk_seek(st, id, cutoff - 1, -1, &row)) == 0) {
+		long n, keep = 0;
+		if (row.t1 < cutoff) {
+			*removed += row.n;
+			if ((rc = st->ops->chunk_delete(st, id, row.t0)) < 0)
+				break;
+			continue;
+		}
+		p = xreallocarray(p, (size_t)row.n, sizeof *p);
+		n = tschunk_decode(row.data, row.len, p, (size_t)row.n);
+		if (n != row.n) {
+			snprintf(st->err, sizeof st->err, "%s: series %lld: "
+			    "chunk at %lld is damaged (see tsstore check)",
+			    st->name, id, (long long)row.t0);
+			rc = -1;
+			break;
+		}
+		while (keep < n && p[n - 1 - keep].t >= cutoff)
+			keep++;
+		*removed += n - keep;
+		if ((rc = st->ops->chunk_delete(st, id, row.t0)) < 0 ||
+		    (rc = put_chunks(st, id, p + (n - keep), (size_t)keep)) < 0)
+			break;
+	}
+	free(p);
+	chunk_row_free(&row);
+	return rc < 0 ? -1 : 0;
+}

@@ -38,4 +38,8 @@ void writer_discard(struct writer *w);
 int store_merge(struct store *st, long long id, const struct tspoint *p,
     size_t n);
 
+/* Remove series id's points before cutoff; *removed counts them. */
+int store_delete_before(struct store *st, long long id, ts_us cutoff,
+    long long *removed);
+
 #endif

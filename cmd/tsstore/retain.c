@@ -1,0 +1,197 @@
+/*
+ * retain: retention policies, kept in the store, applied from cron.
+ *
+ *   tsstore retain --series GLOB --keep DUR    set a policy
+ *   tsstore retain --series GLOB --forget      drop it
+ *   tsstore retain --list                      the policies, as CSV
+ *   tsstore retain [--now TIME] [-v]           apply them
+ *
+ * A series that several patterns match keeps the longest of their times:
+ * a policy never removes what another one keeps. A series no pattern
+ * matches is kept whole.
+ */
+#include <err.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "tsstore.h"
+#include "writer.h"
+#include "xalloc.h"
+
+struct policy {
+	char *pattern;
+	ts_us keep;
+};
+
+struct policies {
+	struct policy *p;
+	size_t n, cap;
+};
+
+static int
+take_policy(const char *pattern, ts_us keep, void *arg)
+{
+	struct policies *ps = arg;
+
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap * 2 + 8;
+		ps->p = xreallocarray(ps->p, ps->cap, sizeof *ps->p);
+	}
+	ps->p[ps->n].pattern = xstrdup(pattern);
+	ps->p[ps->n++].keep = keep;
+	return 0;
+}
+
+/* The series to trim and their cutoffs, gathered before any change. */
+struct trim {
+	long long id;
+	char *name;
+	ts_us cutoff;
+};
+
+struct plan {
+	const struct policies *ps;
+	ts_us now;
+	struct trim *t;
+	size_t n, cap;
+};
+
+static int
+plan_series(const struct series_info *si, void *arg)
+{
+	struct plan *pl = arg;
+	ts_us keep = -1;
+
+	for (size_t i = 0; i < pl->ps->n; i++)
+		if (fnmatch(pl->ps->p[i].pattern, si->name, 0) == 0 &&
+		    pl->ps->p[i].keep > keep)
+			keep = pl->ps->p[i].keep;
+	if (keep < 0 || si->points == 0 || si->first >= pl->now - keep)
+		return 0;
+	if (pl->n == pl->cap) {
+		pl->cap = pl->cap * 2 + 16;
+		pl->t = xreallocarray(pl->t, pl->cap, sizeof *pl->t);
+	}
+	pl->t[pl->n].id = si->id;
+	pl->t[pl->n].name = xstrdup(si->name);
+	pl->t[pl->n++].cutoff = pl->now - keep;
+	return 0;
+}
+
+/* Each series in its own transaction: a long cron run never holds the
+ * writers off for long. */
+static int
+apply(struct store *st, ts_us now, int verbose)
+{
+	struct policies ps = { 0 };
+	struct plan pl = { .ps = &ps, .now = now };
+	int rc = st->ops->policy_each(st, take_policy, &ps);
+
+	if (rc == 0)
+		rc = st->ops->series_each(st, plan_series, &pl);
+	for (size_t i = 0; rc == 0 && i < pl.n; i++) {
+		long long removed = 0;
+		char buf[TS_BUFSZ];
+		if ((rc = st->ops->begin(st)) < 0)
+			break;
+		rc = store_delete_before(st, pl.t[i].id, pl.t[i].cutoff,
+		    &removed);
+		if (rc == 0)
+			rc = st->ops->commit(st);
+		if (rc < 0)
+			st->ops->rollback(st);
+		else if (verbose)
+			warnx("retain: %s: %lld points before %s removed",
+			    pl.t[i].name, removed,
+			    ts_format_rfc3339(pl.t[i].cutoff, buf));
+	}
+	if (rc < 0)
+		warnx("%s", st->err);
+	for (size_t i = 0; i < pl.n; i++)
+		free(pl.t[i].name);
+	for (size_t i = 0; i < ps.n; i++)
+		free(ps.p[i].pattern);
+	free(pl.t);
+	free(ps.p);
+	return rc;
+}
+
+static int
+list_policy(const char *pattern, ts_us keep, void *arg)
+{
+	struct csv_out *out = arg;
+	char buf[64];
+
+	csvout_str(out, pattern);
+	snprintf(buf, sizeof buf, "%llds", (long long)(keep / TS_US_PER_S));
+	csvout_str(out, buf);
+	csvout_end(out);
+	return 0;
+}
+
+int
+cmd_retain(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS,
+		{ "series", required_argument, NULL, 's' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "forget", no_argument, NULL, 'f' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 } };
+	struct common c = { 0 };
+	const char *pattern = NULL;
+	ts_us keep = -1, now = ts_now();
+	int opt, forget = 0, list = 0, verbose = 0, rc;
+	struct store *st;
+	struct csv_out out;
+
+	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		if (common_option(&c, opt, optarg))
+			continue;
+		switch (opt) {
+		case 's': pattern = optarg; break;
+		case 'k':
+			if (ts_parse_duration(optarg, &keep) < 0)
+				cli_usage_error("--keep: not a duration (30d, "
+				    "12h): '%s'", optarg);
+			break;
+		case 'f': forget = 1; break;
+		case 'l': list = 1; break;
+		case 'n':
+			if (ts_parse_when(optarg, ts_now(), &now) < 0)
+				cli_usage_error("--now: not a time: '%s'",
+				    optarg);
+			break;
+		case 'v': verbose = 1; break;
+		}
+	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument: '%s'", argv[optind]);
+	if ((pattern != NULL) != (keep >= 0 || forget) || (keep >= 0 && forget))
+		cli_usage_error("--series goes with one of --keep DUR and "
+		    "--forget");
+	st = common_open(&c, STORE_OPEN);
+	if (pattern != NULL) {
+		rc = st->ops->policy_set(st, pattern, forget ? -1 : keep);
+		if (rc < 0)
+			warnx("%s", st->err);
+	} else if (list) {
+		csvout_init(&out, stdout);
+		csvout_str(&out, "series");
+		csvout_str(&out, "keep");
+		csvout_end(&out);
+		if ((rc = st->ops->policy_each(st, list_policy, &out)) < 0)
+			warnx("%s", st->err);
+	} else {
+		rc = apply(st, now, verbose);
+	}
+	st->ops->close(st);
+	return rc < 0 ? 1 : 0;
+}

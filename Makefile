@@ -45,7 +45,9 @@ LIBS_motionpts = $(OPENCV_LIBS) -lstdc++
 FFTW_LIBS := $(shell $(PKG_CONFIG) --libs fftw3 2>/dev/null || echo -lfftw3)
 LIBS_spectrum = $(FFTW_LIBS)
 SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
-LIBS_tsstore = $(SQLITE_LIBS)
+ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+LIBS_tsstore = $(SQLITE_LIBS) $(ZLIB_LIBS) $(CRYPTO_LIBS)
 
 PROGS = $(notdir $(wildcard cmd/*))
 LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c)) \
@@ -115,7 +117,7 @@ FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -Ilib
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(wildcard lib/*.c) $(LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(wildcard lib/*.c) $(LIBS) $(CRYPTO_LIBS)
 fuzz-build: $(FUZZ_BIN)
 fuzz: fuzz-build
 	tests/fuzz/run --build $(B) --seconds $(FUZZTIME)

@@ -25,6 +25,8 @@
 
 #define POLL_MS 500             /* how often a quiet input checks signals */
 #define MAX_BAD_SHOWN 10
+#define DEFAULT_BATCH 500000    /* points a transaction */
+#define DEFAULT_COMMIT_S 5      /* the longest a point waits */
 
 struct ingest_opts {
 	const char *time_col, *template, *values;
@@ -388,20 +390,13 @@ ingest_rows(struct ingest *g)
 	return commit(g);
 }
 
+/* One opened input; 0, or -1 after a message. */
 static int
-ingest_file(struct ingest *g, const char *path)
+ingest_stream(struct ingest *g, FILE *fp, const char *name)
 {
-	FILE *fp = stdin;
 	int rc = -1;
 
-	g->name = "stdin";
-	if (strcmp(path, "-") != 0) {
-		if ((fp = fopen(path, "r")) == NULL) {
-			warn("%s", path);
-			return -1;
-		}
-		g->name = path;
-	}
+	g->name = name;
 	g->in = csvin_new(fp, g->name);
 	g->rows = g->skipped = 0;
 	g->points = 0;
@@ -424,8 +419,42 @@ ingest_file(struct ingest *g, const char *path)
 	g->parts = NULL;
 	g->vcols = NULL;
 	g->vals = xcalloc(1, sizeof *g->vals);
-	if (fp != stdin)
-		fclose(fp);
+	return rc;
+}
+
+static int
+ingest_file(struct ingest *g, const char *path)
+{
+	FILE *fp;
+	int rc;
+
+	if (strcmp(path, "-") == 0)
+		return ingest_stream(g, stdin, "stdin");
+	if ((fp = fopen(path, "r")) == NULL) {
+		warn("%s", path);
+		return -1;
+	}
+	rc = ingest_stream(g, fp, path);
+	fclose(fp);
+	return rc;
+}
+
+int
+ingest_series_csv(struct store *st, FILE *fp, const char *name, int verbose)
+{
+	struct ingest_opts o = { .time_col = "ts", .template = "{col}",
+		.batch = DEFAULT_BATCH, .commit_every = DEFAULT_COMMIT_S,
+		.verbose = verbose,
+		.progress = isatty(STDERR_FILENO) && !verbose };
+	struct ingest g = { .opt = &o, .st = st };
+	int rc;
+
+	g.w = writer_new(st);
+	g.vals = xcalloc(1, sizeof *g.vals);
+	rc = ingest_stream(&g, fp, name);
+	writer_free(g.w);
+	free(g.vals);
+	free(g.buf);
 	return rc;
 }
 
@@ -475,8 +504,8 @@ int
 cmd_ingest(int argc, char **argv)
 {
 	struct common c = { 0 };
-	struct ingest_opts o = { .time_col = "ts", .batch = 500000,
-		.commit_every = 5 };
+	struct ingest_opts o = { .time_col = "ts", .batch = DEFAULT_BATCH,
+		.commit_every = DEFAULT_COMMIT_S };
 	struct ingest g = { .opt = &o };
 	struct sigaction sa = { .sa_handler = on_stop };
 	int status = 0;

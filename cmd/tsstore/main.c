@@ -36,6 +36,9 @@ usage(int status)
 	    " --forget)\n"
 	    "       tsstore retain [--db FILE] --list\n"
 	    "       tsstore retain [--db FILE] [--now TIME] [-v]\n"
+	    "       tsstore archive [--db FILE] --dir DIR --before TIME"
+	    " [--series GLOB ...] [-v]\n"
+	    "       tsstore restore [--db FILE] --dir DIR [-v] [file ...]\n"
 	    "       tsstore backup [--db FILE] DEST\n"
 	    "       tsstore check [--db FILE]\n"
 	    "common options: --db FILE (default $TSSTORE_DB),"
@@ -90,6 +93,8 @@ static const struct {
 	{ "tag", cmd_tag },
 	{ "backup", cmd_backup },
 	{ "retain", cmd_retain },
+	{ "archive", cmd_archive },
+	{ "restore", cmd_restore },
 };
 
 int
@@ -98,7 +103,7 @@ main(int argc, char **argv)
 	cli_init(argv);
 	if (argc < 2)
 		cli_usage_error("no command (init, ingest, query, series, "
-		    "tag, retain, backup, check)");
+		    "tag, retain, archive, restore, backup, check)");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		usage(0);
 	if (strcmp(argv[1], "--version") == 0)

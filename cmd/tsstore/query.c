@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "cursor.h"
 #include "tschunk.h"
 #include "tsstore.h"
 #include "xalloc.h"
@@ -31,18 +32,6 @@ struct query_opts {
 	int naggs;
 	int need_all;           /* an aggregate needs every value (p95) */
 	int wide, iso;
-};
-
-/* The points of one series in [from, to), chunk by chunk. */
-struct cursor {
-	struct store *st;
-	long long id;
-	ts_us from, to;
-	struct chunk_row row;
-	struct tspoint *p;
-	size_t n, i, cap;
-	ts_us after;            /* the last chunk loaded starts here */
-	int started, done;
 };
 
 /* Running aggregates of one bucket. */
@@ -66,66 +55,6 @@ struct source {
 	char cells[A_NAGG][DECVAL_BUFSZ];
 	int have;               /* a row is ready */
 };
-
-static int
-load_chunk(struct cursor *c, int dir, ts_us t)
-{
-	long n;
-	int rc = c->st->ops->chunk_seek(c->st, c->id, t, dir, &c->row);
-
-	if (rc != 0)
-		return rc;
-	if ((size_t)c->row.n > c->cap) {
-		c->cap = (size_t)c->row.n;
-		c->p = xreallocarray(c->p, c->cap, sizeof *c->p);
-	}
-	n = tschunk_decode(c->row.data, c->row.len, c->p, c->cap);
-	if (n < 1) {
-		snprintf(c->st->err, sizeof c->st->err, "%s: series %lld: "
-		    "chunk at %lld is damaged (see tsstore check)",
-		    c->st->name, c->id, (long long)c->row.t0);
-		return -1;
-	}
-	c->n = (size_t)n;
-	c->i = 0;
-	c->after = c->row.t0;
-	return 0;
-}
-
-/* The next point: 1, 0 at the end, -1 on a store error. */
-static int
-cursor_next(struct cursor *c, struct tspoint *out)
-{
-	int rc;
-
-	while (!c->done) {
-		if (c->i < c->n) {
-			const struct tspoint *p = &c->p[c->i++];
-			if (p->t < c->from)
-				continue;
-			if (p->t >= c->to)
-				break;
-			*out = *p;
-			return 1;
-		}
-		if (!c->started) {
-			c->started = 1;
-			rc = load_chunk(c, -1, c->from);
-			if (rc == 1) {  /* nothing at or before from */
-				c->after = INT64_MIN;
-				rc = load_chunk(c, 1, INT64_MIN);
-			}
-		} else {
-			rc = load_chunk(c, 1, c->after);
-		}
-		if (rc < 0)
-			return -1;
-		if (rc == 1 || c->row.t0 >= c->to)
-			break;
-	}
-	c->done = 1;
-	return 0;
-}
 
 static ts_us
 bucket_of(ts_us t, ts_us step)
@@ -387,10 +316,7 @@ select_series(const struct series_info *si, void *arg)
 	src = &s->src[s->n++];
 	memset(src, 0, sizeof *src);
 	src->name = xstrdup(si->name);
-	src->cur.st = s->st;
-	src->cur.id = si->id;
-	src->cur.from = s->o->from;
-	src->cur.to = s->o->to;
+	cursor_init(&src->cur, s->st, si->id, s->o->from, s->o->to);
 	return 0;
 }
 
@@ -498,8 +424,7 @@ cmd_query(int argc, char **argv)
 		warnx("%s", sel.st->err);
 	for (size_t k = 0; k < sel.n; k++) {
 		free((char *)sel.src[k].name);
-		free(sel.src[k].cur.p);
-		chunk_row_free(&sel.src[k].cur.row);
+		cursor_free(&sel.src[k].cur);
 	}
 	free(sel.src);
 	free(b.all);

@@ -2,6 +2,8 @@
 #ifndef TSSTORE_H
 #define TSSTORE_H
 
+#include <stdio.h>
+
 #include "store.h"
 
 /* Options every command takes. */
@@ -32,10 +34,16 @@ char *series_tags(struct store *st, long long id);
 int series_where(struct store *st, long long id, char *const *where, int n);
 const char *where_option(const char *arg);
 
+/* Series CSV from fp into st, as tsstore ingest does with its defaults. */
+int ingest_series_csv(struct store *st, FILE *fp, const char *name,
+    int verbose);
+
 int cmd_init(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_retain(int argc, char **argv);
+int cmd_archive(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_series(int argc, char **argv);

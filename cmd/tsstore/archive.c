@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "xalloc.h"
 
 #define MANIFEST "MANIFEST.sha256"
+#define DAY_US (INT64_C(86400) * TS_US_PER_S)
 
 struct archive_opts {
 	const char *dir;
@@ -286,6 +288,11 @@ cmd_archive(int argc, char **argv)
 				cli_usage_error("--before: not a time (Unix "
 				    "seconds, RFC 3339, -DURATION): '%s'",
 				    optarg);
+			/* "-90d" from cron: the start of that day, UTC, so
+			 * that archives split on whole days */
+			if (optarg[0] == '-')
+				o.before -= ((o.before % DAY_US) + DAY_US) %
+				    DAY_US;
 			break;
 		}
 	}

@@ -181,6 +181,7 @@ find_value_cols(struct ingest *g)
 	size_t ncols = csvin_ncols(g->in);
 
 	g->vcols = xcalloc(ncols, sizeof *g->vcols);
+	free(g->vals);
 	g->vals = xcalloc(ncols, sizeof *g->vals);
 	g->nv = 0;
 	if (g->opt->values == NULL) {

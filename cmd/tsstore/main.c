@@ -32,6 +32,10 @@ usage(int status)
 	    "       tsstore series [--db FILE] [--series GLOB ...]"
 	    " [--where KEY=VALUE ...] [--iso]\n"
 	    "       tsstore tag [--db FILE] [file ...]\n"
+	    "       tsstore rollup [--db FILE] --series GLOB --step DUR"
+	    " (--agg LIST | --forget)\n"
+	    "       tsstore rollup [--db FILE] --list\n"
+	    "       tsstore rollup [--db FILE] [-v]\n"
 	    "       tsstore retain [--db FILE] --series GLOB (--keep DUR |"
 	    " --forget)\n"
 	    "       tsstore retain [--db FILE] --list\n"
@@ -93,6 +97,7 @@ static const struct {
 	{ "tag", cmd_tag },
 	{ "backup", cmd_backup },
 	{ "retain", cmd_retain },
+	{ "rollup", cmd_rollup },
 	{ "archive", cmd_archive },
 	{ "restore", cmd_restore },
 };
@@ -103,7 +108,8 @@ main(int argc, char **argv)
 	cli_init(argv);
 	if (argc < 2)
 		cli_usage_error("no command (init, ingest, query, series, "
-		    "tag, retain, archive, restore, backup, check)");
+		    "tag, rollup, retain, archive, restore, backup, "
+		    "check)");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		usage(0);
 	if (strcmp(argv[1], "--version") == 0)

@@ -14,15 +14,11 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "agg.h"
 #include "cursor.h"
 #include "tschunk.h"
 #include "tsstore.h"
 #include "xalloc.h"
-
-enum agg { A_MEAN, A_MIN, A_MAX, A_FIRST, A_LAST, A_COUNT, A_SUM, A_P95,
-	A_NAGG };
-static const char *const agg_names[A_NAGG] = { "mean", "min", "max",
-	"first", "last", "count", "sum", "p95" };
 
 struct query_opts {
 	char **globs, **where;
@@ -32,17 +28,6 @@ struct query_opts {
 	int naggs;
 	int need_all;           /* an aggregate needs every value (p95) */
 	int wide, iso;
-};
-
-/* Running aggregates of one bucket. */
-struct bucket {
-	long long count;
-	struct decval min, max, first, last;
-	double dmin, dmax, sum;
-	int64_t exact;          /* the sum at 'dec' decimals, while it fits */
-	int dec, exact_ok, maxdec;
-	struct decval *all;     /* p95 only */
-	size_t nall, capall;
 };
 
 /* A series as the output sees it: a time and its cells, row by row. */
@@ -55,117 +40,6 @@ struct source {
 	char cells[A_NAGG][DECVAL_BUFSZ];
 	int have;               /* a row is ready */
 };
-
-static ts_us
-bucket_of(ts_us t, ts_us step)
-{
-	ts_us q = t / step;
-
-	if (t % step != 0 && t < 0)
-		q--;
-	return q * step;
-}
-
-static void
-bucket_add(struct bucket *b, const struct decval *v, int keep_all)
-{
-	double d = decval_double(*v);
-	int64_t scaled;
-
-	if (b->count == 0) {
-		b->min = b->max = b->first = *v;
-		b->dmin = b->dmax = d;
-		b->sum = 0;
-		b->exact = 0;
-		b->dec = 0;
-		b->exact_ok = 1;
-		b->maxdec = 0;
-		b->nall = 0;
-	}
-	b->count++;
-	b->last = *v;
-	if (d < b->dmin)
-		b->dmin = d, b->min = *v;
-	if (d > b->dmax)
-		b->dmax = d, b->max = *v;
-	b->sum += d;
-	if (!(v->flags & DECVAL_DOUBLE) && v->decimals > b->maxdec)
-		b->maxdec = v->decimals;
-	if (b->exact_ok && v->decimals > b->dec) {
-		struct decval s = { b->exact, (uint8_t)b->dec, 0 };
-		b->exact_ok = decval_rescale(s, v->decimals, &b->exact) == 0;
-		b->dec = v->decimals;
-	}
-	if (b->exact_ok)
-		b->exact_ok = decval_rescale(*v, b->dec, &scaled) == 0 &&
-		    !__builtin_add_overflow(b->exact, scaled, &b->exact);
-	if (keep_all) {
-		if (b->nall == b->capall) {
-			b->capall = b->capall * 2 + 64;
-			b->all = xreallocarray(b->all, b->capall,
-			    sizeof *b->all);
-		}
-		b->all[b->nall++] = *v;
-	}
-}
-
-static int
-by_value(const void *a, const void *b)
-{
-	double x = decval_double(*(const struct decval *)a);
-	double y = decval_double(*(const struct decval *)b);
-
-	return (x > y) - (x < y);
-}
-
-/* The 95th percentile by nearest rank: a value that was ingested. */
-static struct decval
-p95(struct bucket *b)
-{
-	size_t rank = (size_t)((b->nall * 95 + 99) / 100);
-
-	qsort(b->all, b->nall, sizeof *b->all, by_value);
-	return b->all[rank > 0 ? rank - 1 : 0];
-}
-
-static void
-format_agg(struct bucket *b, enum agg a, char out[DECVAL_BUFSZ])
-{
-	struct decval v = { 0, 0, DECVAL_DOUBLE };
-	double d;
-	int dec;
-
-	switch (a) {
-	case A_MIN: v = b->min; break;
-	case A_MAX: v = b->max; break;
-	case A_FIRST: v = b->first; break;
-	case A_LAST: v = b->last; break;
-	case A_P95: v = p95(b); break;
-	case A_COUNT:
-		snprintf(out, DECVAL_BUFSZ, "%lld", b->count);
-		return;
-	case A_SUM:
-		if (b->exact_ok) {
-			v.digits = b->exact;
-			v.decimals = (uint8_t)b->dec;
-			v.flags = 0;
-		} else {
-			memcpy(&v.digits, &b->sum, sizeof b->sum);
-		}
-		break;
-	case A_MEAN:
-		/* three decimals more than the data's, within a double */
-		d = b->sum / (double)b->count;
-		dec = b->maxdec + 3 > 15 ? 15 : b->maxdec + 3;
-		snprintf(out, DECVAL_BUFSZ, "%.*f", dec, d);
-		if (strspn(out, "-0.") == strlen(out) && out[0] == '-')
-			memmove(out, out + 1, strlen(out));
-		return;
-	case A_NAGG:
-		break;
-	}
-	decval_format(v, out);
-}
 
 /* The next row of a source: a point, or a whole bucket. 1, 0, -1. */
 static int
@@ -195,7 +69,7 @@ source_next(struct source *s, const struct query_opts *o,
 		s->have_pt = rc;
 	} while (s->have_pt && bucket_of(s->pt.t, o->step) == s->t);
 	for (int i = 0; i < o->naggs; i++)
-		format_agg(b, o->aggs[i], s->cells[i]);
+		agg_format(b, o->aggs[i], s->cells[i]);
 	return 1;
 }
 
@@ -323,24 +197,16 @@ select_series(const struct series_info *si, void *arg)
 static void
 parse_aggs(struct query_opts *o, const char *list)
 {
-	o->naggs = 0;
+	const char *bad;
+	int badlen;
+
+	o->naggs = agg_parse_list(list, o->aggs, &bad, &badlen);
+	if (o->naggs < 0)
+		cli_usage_error("--agg: not one of mean, min, max, first, last, "
+		    "count, sum, p95: '%.*s'", badlen, bad);
 	o->need_all = 0;
-	for (const char *a = list; *a;) {
-		size_t len = strcspn(a, ",");
-		int found = -1;
-		for (int i = 0; i < A_NAGG; i++)
-			if (strlen(agg_names[i]) == len &&
-			    strncmp(a, agg_names[i], len) == 0)
-				found = i;
-		if (found < 0 || o->naggs == A_NAGG)
-			cli_usage_error("--agg: not one of mean, min, max, "
-			    "first, last, count, sum, p95: '%.*s'", (int)len, a);
-		o->aggs[o->naggs++] = (enum agg)found;
-		o->need_all |= found == A_P95;
-		a += len + (a[len] == ',');
-	}
-	if (o->naggs == 0)
-		cli_usage_error("--agg: empty");
+	for (int i = 0; i < o->naggs; i++)
+		o->need_all |= o->aggs[i] == A_P95;
 }
 
 static ts_us

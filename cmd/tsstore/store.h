@@ -68,6 +68,16 @@ struct store_ops {
 	int (*policy_set)(struct store *, const char *pattern, ts_us keep);
 	int (*policy_each)(struct store *,
 	    int (*fn)(const char *pattern, ts_us keep, void *), void *arg);
+	/* Rollups: the definitions (aggs as "mean,max"; aggs NULL: forget
+	 * it), and the ranges written since each series was last rolled up.
+	 * dirty_mark widens a series' range, and does nothing when the
+	 * store has no rollups; dirty_take reads one and removes it. */
+	int (*rollup_set)(struct store *, const char *pattern, ts_us step,
+	    const char *aggs);
+	int (*rollup_each)(struct store *, int (*fn)(const char *pattern,
+	    ts_us step, const char *aggs, void *), void *arg);
+	int (*dirty_mark)(struct store *, long long id, ts_us t0, ts_us t1);
+	int (*dirty_take)(struct store *, long long *id, ts_us *t0, ts_us *t1);
 	/* A consistent copy of the whole store into a new file at path,
 	 * while writers go on. */
 	int (*backup)(struct store *, const char *path);

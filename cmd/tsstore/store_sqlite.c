@@ -19,6 +19,14 @@
 
 #define FORMAT "tsstore 1"
 
+/* Tables added after format 1 was first written: made when missing. */
+#define ROLLUP_TABLES \
+    "CREATE TABLE IF NOT EXISTS rollup(pattern TEXT NOT NULL," \
+    " step_us INTEGER NOT NULL, aggs TEXT NOT NULL," \
+    " PRIMARY KEY(pattern, step_us));" \
+    "CREATE TABLE IF NOT EXISTS dirty(series INTEGER PRIMARY KEY," \
+    " t0 INTEGER NOT NULL, t1 INTEGER NOT NULL);"
+
 static const char schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO meta VALUES('format', '" FORMAT "');"
@@ -29,13 +37,15 @@ static const char schema[] =
     "CREATE TABLE tag(series INTEGER NOT NULL, key TEXT NOT NULL,"
     " value TEXT NOT NULL, PRIMARY KEY(series, key));"
     "CREATE TABLE retention(pattern TEXT PRIMARY KEY,"
-    " keep_us INTEGER NOT NULL);";
+    " keep_us INTEGER NOT NULL);"
+    ROLLUP_TABLES;
 
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SERIES_GET, Q_SERIES_ADD,
 	Q_SERIES_EACH, Q_SEEK_LE, Q_SEEK_GT, Q_PUT, Q_DELETE, Q_CHUNK_EACH,
 	Q_TAG_SET, Q_TAG_DELETE, Q_TAGS, Q_POLICY_SET, Q_POLICY_DELETE,
-	Q_POLICIES, Q_COUNT
+	Q_POLICIES, Q_ROLLUP_SET, Q_ROLLUP_DELETE, Q_ROLLUPS, Q_HAVE_ROLLUPS,
+	Q_DIRTY_MARK, Q_DIRTY_FIRST, Q_DIRTY_DELETE, Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
@@ -65,6 +75,19 @@ static const char *const sql[Q_COUNT] = {
 	    " VALUES (?, ?)",
 	[Q_POLICY_DELETE] = "DELETE FROM retention WHERE pattern = ?",
 	[Q_POLICIES] = "SELECT pattern, keep_us FROM retention ORDER BY pattern",
+	[Q_ROLLUP_SET] = "INSERT OR REPLACE INTO rollup(pattern, step_us, aggs)"
+	    " VALUES (?, ?, ?)",
+	[Q_ROLLUP_DELETE] = "DELETE FROM rollup WHERE pattern = ? AND"
+	    " step_us = ?",
+	[Q_ROLLUPS] = "SELECT pattern, step_us, aggs FROM rollup"
+	    " ORDER BY pattern, step_us",
+	[Q_HAVE_ROLLUPS] = "SELECT EXISTS (SELECT 1 FROM rollup)",
+	[Q_DIRTY_MARK] = "INSERT INTO dirty(series, t0, t1) VALUES (?, ?, ?)"
+	    " ON CONFLICT(series) DO UPDATE SET t0 = min(t0, excluded.t0),"
+	    " t1 = max(t1, excluded.t1)",
+	[Q_DIRTY_FIRST] = "SELECT series, t0, t1 FROM dirty ORDER BY series"
+	    " LIMIT 1",
+	[Q_DIRTY_DELETE] = "DELETE FROM dirty WHERE series = ?",
 };
 
 static int
@@ -101,6 +124,7 @@ struct sqlite_store {
 	sqlite3_stmt *q[Q_COUNT];
 	long long page_size;
 	long long max_bytes;    /* 0: no cap */
+	int have_rollups;       /* read at the start of each transaction */
 };
 
 static struct sqlite_store *
@@ -163,7 +187,17 @@ sq_close(struct store *st)
 static int
 sq_begin(struct store *st)
 {
-	return run(self(st), Q_BEGIN);
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q;
+
+	if (run(s, Q_BEGIN) < 0)
+		return -1;
+	if ((q = stmt(s, Q_HAVE_ROLLUPS)) == NULL)
+		return fail(s);
+	s->have_rollups = sqlite3_step(q) == SQLITE_ROW &&
+	    sqlite3_column_int(q, 0) != 0;
+	sqlite3_reset(q);
+	return 0;
 }
 
 static int
@@ -392,6 +426,92 @@ sq_policy_each(struct store *st, int (*fn)(const char *, ts_us, void *),
 	return rc == SQLITE_DONE ? 0 : fail(s);
 }
 
+static int
+sq_rollup_set(struct store *st, const char *pattern, ts_us step,
+    const char *aggs)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, aggs != NULL ? Q_ROLLUP_SET : Q_ROLLUP_DELETE);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_text(q, 1, pattern, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, step);
+	if (aggs != NULL)
+		sqlite3_bind_text(q, 3, aggs, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE && aggs != NULL)
+		s->have_rollups = 1;
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_rollup_each(struct store *st, int (*fn)(const char *, ts_us, const char *,
+    void *), void *arg)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_ROLLUPS);
+	int rc, stop = 0;
+
+	if (q == NULL)
+		return fail(s);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn((const char *)sqlite3_column_text(q, 0),
+		    sqlite3_column_int64(q, 1),
+		    (const char *)sqlite3_column_text(q, 2), arg);
+	sqlite3_reset(q);
+	if (stop)
+		return stop < 0 ? -1 : 0;
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_dirty_mark(struct store *st, long long id, ts_us t0, ts_us t1)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if (!s->have_rollups)
+		return 0;
+	if ((q = stmt(s, Q_DIRTY_MARK)) == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, t0);
+	sqlite3_bind_int64(q, 3, t1);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_dirty_take(struct store *st, long long *id, ts_us *t0, ts_us *t1)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_DIRTY_FIRST);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		*t0 = sqlite3_column_int64(q, 1);
+		*t1 = sqlite3_column_int64(q, 2);
+	}
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW || (q = stmt(s, Q_DIRTY_DELETE)) == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, *id);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
 /*
  * One backup step over the whole store: it reads one snapshot (so the
  * copy is consistent), and in WAL mode writers go on meanwhile. The copy
@@ -531,6 +651,10 @@ static const struct store_ops sqlite_ops = {
 	.backup = sq_backup,
 	.policy_set = sq_policy_set,
 	.policy_each = sq_policy_each,
+	.rollup_set = sq_rollup_set,
+	.rollup_each = sq_rollup_each,
+	.dirty_mark = sq_dirty_mark,
+	.dirty_take = sq_dirty_take,
 	.integrity = sq_integrity,
 	.chunk_each = sq_chunk_each,
 };
@@ -568,8 +692,8 @@ check_format(struct sqlite_store *s, enum store_mode mode)
 	if (f != NULL && strcmp(f, FORMAT) == 0)
 		return sqlite3_exec(s->db, "CREATE TABLE IF NOT EXISTS "
 		    "retention(pattern TEXT PRIMARY KEY, keep_us INTEGER NOT "
-		    "NULL); COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 :
-		    fail(s);
+		    "NULL);" ROLLUP_TABLES "COMMIT", NULL, NULL, NULL) ==
+		    SQLITE_OK ? 0 : fail(s);
 	ntables = query_text(s->db, "SELECT count(*) FROM sqlite_schema",
 	    buf, sizeof buf);
 	if (mode == STORE_CREATE && ntables != NULL && strcmp(ntables, "0") == 0) {

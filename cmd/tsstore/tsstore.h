@@ -43,6 +43,7 @@ int cmd_tag(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_retain(int argc, char **argv);
 int cmd_archive(int argc, char **argv);
+int cmd_rollup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);

@@ -164,9 +164,14 @@ flush_series(struct writer *w, struct pending *pd)
 		free(tmp);
 		pd->n = dedupe(pd->p, pd->n);
 	}
-	if (w->st->ops->series_id(w->st, pd->name, 1, &id) < 0)
+	if (w->st->ops->series_id(w->st, pd->name, 1, &id) < 0 ||
+	    store_merge(w->st, id, pd->p, pd->n) < 0)
 		return -1;
-	return store_merge(w->st, id, pd->p, pd->n);
+	/* rollups are not rolled up again */
+	if (strchr(pd->name, '@') != NULL)
+		return 0;
+	return w->st->ops->dirty_mark(w->st, id, pd->p[0].t,
+	    pd->p[pd->n - 1].t);
 }
 
 int

@@ -910,6 +910,14 @@ csvout_double(struct csv_out *w, double v, int decimals)
 }
 
 void
+csvout_time(struct csv_out *w, ts_us t, int iso)
+{
+	char buf[TS_BUFSZ];
+
+	csvout_str(w, ts_format(t, iso, buf));
+}
+
+void
 csvout_long(struct csv_out *w, long long v)
 {
 	char buf[32];

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "tstime.h"
+
 /* Longest field or record accepted, so hostile input cannot exhaust memory. */
 #define CSVIN_MAX_RECORD (64u << 20)
 
@@ -79,6 +81,8 @@ void csvout_str(struct csv_out *w, const char *s);
 /* Fixed decimals, never in the locale's style; "-0" is written as "0". */
 void csvout_double(struct csv_out *w, double v, int decimals);
 void csvout_long(struct csv_out *w, long long v);
+/* A time as Unix seconds, or RFC 3339 if iso is set (a program's --iso). */
+void csvout_time(struct csv_out *w, ts_us t, int iso);
 void csvout_end(struct csv_out *w);
 /* A whole line of NUL-terminated fields. */
 void csvout_row(struct csv_out *w, size_t n, const char *const *fields);

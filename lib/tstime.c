@@ -308,3 +308,9 @@ ts_now(void)
 	clock_gettime(CLOCK_REALTIME, &t);
 	return (ts_us)t.tv_sec * TS_US_PER_S + t.tv_nsec / 1000;
 }
+
+char *
+ts_format(ts_us t, int iso, char buf[TS_BUFSZ])
+{
+	return iso ? ts_format_rfc3339(t, buf) : ts_format_unix(t, buf);
+}

@@ -29,6 +29,9 @@ char *ts_format_unix(ts_us t, char buf[TS_BUFSZ]);
 /* "2026-11-24T10:00:00.5Z": UTC, fraction only as long as needed. */
 char *ts_format_rfc3339(ts_us t, char buf[TS_BUFSZ]);
 
+/* RFC 3339 if iso is set, else Unix seconds: a program's --iso. */
+char *ts_format(ts_us t, int iso, char buf[TS_BUFSZ]);
+
 /* A duration: a number of seconds with an optional unit, "10", "2.5s",
  * "500ms", "90m" (minutes), "4h", "7d"; 0, or -1 if it is not one. */
 int ts_parse_duration(const char *s, ts_us *out);

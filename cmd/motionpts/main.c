@@ -179,10 +179,7 @@ write_rows(struct output *out, const struct region *reg, ts_us ts)
 {
 	char t[TS_BUFSZ];
 
-	if (out->iso)
-		ts_format_rfc3339(ts, t);
-	else
-		ts_format_unix(ts, t);
+	ts_format(ts, out->iso, t);
 	for (int i = 0; i < reg->n; i++) {
 		const struct point *p = &reg->pts[i];
 		csvout_str(&out->csv, t);

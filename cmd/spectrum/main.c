@@ -394,10 +394,7 @@ write_summary(struct state *st, struct summary *u)
 	}
 	np = find_peaks(a, med, o->lo, o->hi > 0 ? o->hi : a->rate / 2,
 	    o->peaks, peaks);
-	if (o->iso)
-		ts_format_rfc3339(u->ts, t);
-	else
-		ts_format_unix(u->ts, t);
+	ts_format(u->ts, o->iso, t);
 	for (int i = 0; i < np; i++) {
 		csvout_str(&st->out, t);
 		key_fields(st, u->region, o->nkeys - 1);
@@ -442,10 +439,7 @@ emit(struct state *st, struct series *s, ts_us ts)
 	np = analyze(a, st->linear, o->lo, hi, o->peaks, peaks);
 	if (o->summary)
 		gather(st, s, a, ts);
-	if (o->iso)
-		ts_format_rfc3339(ts, t);
-	else
-		ts_format_unix(ts, t);
+	ts_format(ts, o->iso, t);
 	if (o->full) {
 		double bin = s->rate / s->n;
 		for (int b = 1; b < s->n / 2; b++) {

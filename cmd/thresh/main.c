@@ -169,20 +169,11 @@ wall_now(void)
 /* ---- events ---- */
 
 static void
-write_ts(struct state *st, ts_us t)
-{
-	char buf[TS_BUFSZ];
-
-	csvout_str(&st->out, st->opt->iso ? ts_format_rfc3339(t, buf) :
-	    ts_format_unix(t, buf));
-}
-
-static void
 emit(struct state *st, ts_us t, const char *alert, const char *severity,
     const char *what, const char *key, const char *value, const char *limit,
     const char *message)
 {
-	write_ts(st, t);
+	csvout_time(&st->out, t, st->opt->iso);
 	csvout_str(&st->out, alert);
 	csvout_str(&st->out, severity);
 	csvout_str(&st->out, what);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "csvio.h"
+#include "fsync.h"
 #include "state.h"
 #include "xalloc.h"
 
@@ -167,7 +168,7 @@ state_save(const char *path, struct rule *rules, int nrules,
 		warn("%s", tmp);
 		ok = 0;
 	}
-	if (ok && rename(tmp, path) != 0) {
+	if (ok && (rename(tmp, path) != 0 || fsync_parent(path) != 0)) {
 		warn("%s", path);
 		ok = 0;
 	}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "csvio.h"
+#include "strmap.h"
 #include "tstime.h"
 
 #define MAX_CONDS 16
@@ -32,7 +33,6 @@ struct rule;
 struct track {
 	struct rule *rule;      /* NULL for --stale's per-key tracks */
 	char *key;              /* "src=cam1,roi=pump", "" without key columns */
-	struct track *next;     /* hash chain */
 	int firing;
 	ts_us since;            /* when it fired */
 	int pending;            /* the raise condition holds, not yet for long */
@@ -47,9 +47,9 @@ struct track {
 	struct track *next_open;
 };
 
+/* Tracks by key: lib/strmap's table, holding struct track values. */
 struct track_map {
-	struct track **bucket;
-	size_t nbucket, count;
+	struct strmap map;
 };
 
 struct rule {

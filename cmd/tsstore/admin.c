@@ -68,15 +68,6 @@ series_selected(char *const *globs, int nglobs, const char *name)
 	return 0;
 }
 
-static void
-write_time(struct csv_out *out, ts_us t, int iso)
-{
-	char buf[TS_BUFSZ];
-
-	csvout_str(out, iso ? ts_format_rfc3339(t, buf) :
-	    ts_format_unix(t, buf));
-}
-
 static int
 list_one(const struct series_info *si, void *arg)
 {
@@ -93,8 +84,8 @@ list_one(const struct series_info *si, void *arg)
 	csvout_str(&l->out, si->name);
 	csvout_long(&l->out, si->points);
 	if (si->points > 0) {
-		write_time(&l->out, si->first, l->iso);
-		write_time(&l->out, si->last, l->iso);
+		csvout_time(&l->out, si->first, l->iso);
+		csvout_time(&l->out, si->last, l->iso);
 	} else {
 		csvout_str(&l->out, "");
 		csvout_str(&l->out, "");

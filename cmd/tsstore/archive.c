@@ -25,6 +25,7 @@
 #include "csvio.h"
 #include "cursor.h"
 #include "digest.h"
+#include "fsync.h"
 #include "gzfile.h"
 #include "tsstore.h"
 #include "writer.h"
@@ -76,18 +77,6 @@ base_name(const char *path)
 		if (*p == '/')
 			base = p + 1;
 	return base;
-}
-
-static int
-sync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 /* The points of the selected series before the cutoff, as series CSV. */
@@ -198,8 +187,8 @@ write_archive(struct store *st, const struct archive_opts *o,
 	}
 	if (*count < 0)
 		goto fail;
-	if (sync_path(tmp) < 0 || rename(tmp, path) < 0 ||
-	    sync_path(o->dir) < 0) {
+	if (fsync_path(tmp) < 0 || rename(tmp, path) < 0 ||
+	    fsync_parent(path) < 0) {
 		warn("%s", path);
 		goto fail;
 	}

@@ -74,15 +74,6 @@ source_next(struct source *s, const struct query_opts *o,
 }
 
 static void
-write_time(struct csv_out *out, ts_us t, int iso)
-{
-	char buf[TS_BUFSZ];
-
-	csvout_str(out, iso ? ts_format_rfc3339(t, buf) :
-	    ts_format_unix(t, buf));
-}
-
-static void
 write_header(struct csv_out *out, const struct query_opts *o,
     const struct source *src, size_t nsrc)
 {
@@ -118,7 +109,7 @@ write_long(struct csv_out *out, const struct query_opts *o,
 
 	for (size_t k = 0; k < nsrc && rc >= 0; k++)
 		while ((rc = source_next(&src[k], o, b)) > 0) {
-			write_time(out, src[k].t, o->iso);
+			csvout_time(out, src[k].t, o->iso);
 			csvout_str(out, src[k].name);
 			for (int i = 0; i < n; i++)
 				csvout_str(out, src[k].cells[i]);
@@ -149,7 +140,7 @@ write_wide(struct csv_out *out, const struct query_opts *o,
 				t = src[k].t, any = 1;
 		if (!any)
 			return 0;
-		write_time(out, t, o->iso);
+		csvout_time(out, t, o->iso);
 		for (size_t k = 0; k < nsrc; k++) {
 			int here = src[k].have && src[k].t == t, rc;
 			for (int i = 0; i < n; i++)

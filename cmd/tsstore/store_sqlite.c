@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsync.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -89,34 +90,6 @@ static const char *const sql[Q_COUNT] = {
 	    " LIMIT 1",
 	[Q_DIRTY_DELETE] = "DELETE FROM dirty WHERE series = ?",
 };
-
-static int
-sync_file(const char *path)
-{
-	int fd = open(path, O_RDONLY), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* After a rename: the directory entry too, or a crash may undo it. */
-static int
-sync_dir_of(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int rc;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path + 1), path);
-	rc = sync_file(dir);
-	return rc;
-}
 
 struct sqlite_store {
 	struct store base;
@@ -548,8 +521,8 @@ sq_backup(struct store *st, const char *path)
 		snprintf(st->err, sizeof st->err, "%s: %s", path,
 		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
 	sqlite3_close(dst);
-	if (rc == SQLITE_OK && (sync_file(tmp) < 0 || rename(tmp, path) < 0 ||
-	    sync_dir_of(path) < 0)) {
+	if (rc == SQLITE_OK && (fsync_path(tmp) < 0 || rename(tmp, path) < 0 ||
+	    fsync_parent(path) < 0)) {
 		snprintf(st->err, sizeof st->err, "%s: %s", path,
 		    strerror(errno));
 		rc = SQLITE_IOERR;

@@ -58,7 +58,7 @@ int
 decval_parse(const char *s, size_t len, struct decval *out)
 {
 	size_t i = 0;
-	int neg = 0, point = 0, any = 0, ndigits = 0, overflow = 0;
+	int neg = 0, point = 0, any = 0, overflow = 0;
 	long frac = 0, exp = 0, dec;
 	int64_t m = 0;
 
@@ -70,10 +70,10 @@ decval_parse(const char *s, size_t len, struct decval *out)
 			frac += point;
 			if (m == 0 && s[i] == '0')
 				continue;       /* leading zeros carry nothing */
-			if (ndigits == DECVAL_MAX_DECIMALS)
+			/* as many digits as 64 bits hold: 19 at most */
+			if (overflow || __builtin_mul_overflow(m, 10, &m) ||
+			    __builtin_add_overflow(m, s[i] - '0', &m))
 				overflow = 1;
-			else
-				m = m * 10 + (s[i] - '0'), ndigits++;
 		} else if (s[i] == '.' && !point) {
 			point = 1;
 		} else {
@@ -157,7 +157,13 @@ decval_double(struct decval v)
 	if (v.flags & DECVAL_NEGZERO)
 		return -0.0;
 	/* both exact below 2^53, so one correctly rounded division */
-	return (double)v.digits / pow10_exact[v.decimals];
+	if (v.digits > -(INT64_C(1) << 53) && v.digits < (INT64_C(1) << 53))
+		return (double)v.digits / pow10_exact[v.decimals];
+	{
+		char buf[DECVAL_BUFSZ];
+		decval_format(v, buf);
+		return strtod(buf, NULL);       /* correctly rounded */
+	}
 }
 
 int

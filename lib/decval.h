@@ -3,9 +3,9 @@
  *
  * "0.1" is stored as the digits 1 and one decimal, not as the double
  * nearest 0.1, so it comes back as "0.1"; "0.0120" comes back as "0.0120"
- * and "-0" as "-0". Text that does not fit (more than 18 significant
- * digits, more than 18 decimals, or an exponent past that) is kept as the
- * double strtod() gives, and written back as the shortest text that reads
+ * and "-0" as "-0". Text that does not fit (more significant digits than
+ * 64 bits hold, about 19, more than 18 decimals, or an exponent past
+ * that) is kept as the double strtod() gives, and written back as the shortest text that reads
  * as the same double. An exponent is applied: "1e-7" comes back as
  * "0.0000001", "2.5E3" as "2500".
  */

@@ -22,6 +22,7 @@
  * zigzag-coded in w bits. Sums and differences wrap modulo 2^64, so no
  * input can overflow them.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,10 +336,14 @@ get_exception(struct bitr *r, struct decval *v)
 	v->digits = (int64_t)br_get(r, 64);
 	v->decimals = (uint8_t)br_get(r, 8);
 	v->flags = (uint8_t)br_get(r, 8);
-	if (v->decimals > DECVAL_MAX_DECIMALS ||
-	    (v->flags & ~(DECVAL_NEGZERO | DECVAL_DOUBLE)) != 0)
-		return -1;
-	return 0;
+	/* only what decval_parse() makes: a finite double without
+	 * decimals, a negative zero that is zero, a decimal */
+	if (v->flags == DECVAL_DOUBLE)
+		return v->decimals == 0 && isfinite(decval_double(*v)) ? 0 : -1;
+	if (v->flags == DECVAL_NEGZERO)
+		return v->digits == 0 &&
+		    v->decimals <= DECVAL_MAX_DECIMALS ? 0 : -1;
+	return v->flags == 0 && v->decimals <= DECVAL_MAX_DECIMALS ? 0 : -1;
 }
 
 /* The scaled value back at the point's own decimals. */

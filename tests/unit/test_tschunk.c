@@ -65,6 +65,13 @@ test_decval(void)
 	round_trip("0.1000000000000000000001", "0.1");
 	round_trip("1e300", "1e+300");
 	round_trip("1234567890123456789012", "1.2345678901234568e+21");
+	/* found by fuzz_chunk: 19 digits that fit in 64 bits stay decimal,
+	 * and a decimal past 2^53 still gives the nearest double */
+	round_trip("1e18", "1000000000000000000");
+	round_trip("9223372036854775807", "9223372036854775807");
+	round_trip("9223372036854775808", "9.223372036854776e+18");
+	ok(decval_double(dv("-58444440.014442444")) == strtod("-58444440.014442444",
+	    NULL), "a 17-digit decimal is the nearest double");
 	rejects("");
 	rejects("-");
 	rejects(".");

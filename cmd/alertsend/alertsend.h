@@ -1,0 +1,68 @@
+/*
+ * alertsend: alert events to subscribers, through a durable outbox in
+ * SQLite. See alertsend(1).
+ *
+ * Every event read is committed (with one delivery row per subscriber it
+ * matches) before the next burst of input is read; deliveries are then
+ * made from the database, so a restart loses nothing.
+ */
+#ifndef ALERTSEND_H
+#define ALERTSEND_H
+
+#include <sqlite3.h>
+
+#include "tstime.h"
+
+#define EVENT_COLS 8    /* ts,alert,severity,state,key,value,limit,message */
+
+struct event {
+	long long id;
+	ts_us ts;
+	const char *f[EVENT_COLS];      /* the fields as text, borrowed */
+};
+
+enum { F_TS, F_ALERT, F_SEVERITY, F_STATE, F_KEY, F_VALUE, F_LIMIT,
+	F_MESSAGE };
+extern const char *const event_cols[EVENT_COLS];
+
+/* db.c */
+struct db {
+	sqlite3 *h;
+	const char *name;
+};
+/* Open (making it if need be) or exit 1 with a message. */
+void db_open(struct db *db, const char *path);
+void db_close(struct db *db);
+/* Run SQL with no result; 0, or -1 after a message. */
+int db_exec(struct db *db, const char *sql);
+/* A statement or exit 1 (a bug or a damaged database). */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/* After a failed step: "alertsend: DB: reason"; returns -1. */
+int db_fail(struct db *db);
+
+/* subs.c */
+int cmd_sub(const char *path, int argc, char **argv);
+/* Does the event pass every line of match ("alert=GLOB",
+ * "severity>=warning", "COLUMN=GLOB")? */
+int match_event(const char *match, const struct event *e);
+/* A --match expression checked; exits 2 if it is not one. */
+const char *match_option(const char *expr);
+
+/* outbox.c */
+/* Read events from fp and commit them with their deliveries, a burst at a
+ * time; 0, or -1 after a message. */
+int intake(struct db *db, FILE *fp, const char *name, int skip_bad);
+/* Deliver what is due; 0, or -1 after a message on a database error
+ * (failed deliveries are kept for later, not an error). */
+int deliver_due(struct db *db);
+int cmd_log(const char *path, int argc, char **argv);
+
+/* channels.c */
+/* Send one notification of n events to a subscriber; 0, or -1 with the
+ * reason in err. */
+int channel_send(const char *sub, const char *channel, const char *target,
+    const struct event *ev, int n, char *err, size_t errsz);
+/* Is this a channel we know? */
+int channel_known(const char *channel);
+
+#endif

@@ -1,0 +1,111 @@
+/* db: the subscribers and the outbox, in one SQLite file (WAL, durable
+ * commits, a busy timeout so that a cron run and a pipe share it). */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alertsend.h"
+
+#define FORMAT "alertsend 1"
+#define BUSY_MS 60000
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta VALUES('format', '" FORMAT "');"
+    "CREATE TABLE IF NOT EXISTS sub(name TEXT PRIMARY KEY,"
+    " channel TEXT NOT NULL, target TEXT NOT NULL,"
+    " match TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
+    " received INTEGER NOT NULL, ts INTEGER NOT NULL, alert TEXT NOT NULL,"
+    " severity TEXT NOT NULL, state TEXT NOT NULL, key TEXT NOT NULL,"
+    " value TEXT NOT NULL, lim TEXT NOT NULL, message TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS delivery(id INTEGER PRIMARY KEY,"
+    " event INTEGER NOT NULL, sub TEXT NOT NULL, state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
+    " done_at INTEGER, result TEXT);"
+    "CREATE INDEX IF NOT EXISTS delivery_due ON delivery(state, next_at);";
+
+int
+db_fail(struct db *db)
+{
+	warnx("%s: %s", db->name, sqlite3_errmsg(db->h));
+	return -1;
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	return sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    db_fail(db);
+}
+
+sqlite3_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db);
+		exit(1);
+	}
+	return st;
+}
+
+/* Ours, or empty (and so ours to make); anything else is refused. */
+static int
+check_format(struct db *db)
+{
+	sqlite3_stmt *st;
+	int rc, ours = 0, empty = 0;
+
+	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (sqlite3_prepare_v2(db->h, "SELECT value FROM meta WHERE key ="
+	    " 'format'", -1, &st, NULL) == SQLITE_OK) {
+		ours = sqlite3_step(st) == SQLITE_ROW &&
+		    strcmp((const char *)sqlite3_column_text(st, 0), FORMAT) ==
+		    0;
+		sqlite3_finalize(st);
+	} else {
+		st = db_prepare(db, "SELECT count(*) FROM sqlite_schema");
+		empty = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 0) == 0;
+		sqlite3_finalize(st);
+	}
+	if (!ours && !empty) {
+		db_exec(db, "ROLLBACK");
+		warnx("%s: not an alertsend database", db->name);
+		return -1;
+	}
+	rc = db_exec(db, schema);
+	if (rc == 0)
+		rc = db_exec(db, "COMMIT");
+	if (rc < 0)
+		db_exec(db, "ROLLBACK");
+	return rc;
+}
+
+void
+db_open(struct db *db, const char *path)
+{
+	db->name = path;
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db->h, BUSY_MS) != SQLITE_OK ||
+	    db_exec(db, "PRAGMA journal_mode = WAL;"
+	    " PRAGMA synchronous = FULL") < 0 || check_format(db) < 0) {
+		if (db->h != NULL && sqlite3_errcode(db->h) != SQLITE_OK)
+			db_fail(db);
+		sqlite3_close(db->h);
+		exit(1);
+	}
+}
+
+void
+db_close(struct db *db)
+{
+	sqlite3_close(db->h);
+	db->h = NULL;
+}

@@ -1,0 +1,100 @@
+/*
+ * alertsend: deliver alert events to subscribers, at least once. See
+ * alertsend(1). main() takes the common options and the command.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alertsend.h"
+#include "cli.h"
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs("usage: alertsend [--db FILE] [file ...]\n"
+	    "       alertsend [--db FILE] run\n"
+	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
+	    " --target TARGET [--match EXPR ...]\n"
+	    "       alertsend [--db FILE] sub list\n"
+	    "       alertsend [--db FILE] sub rm NAME\n"
+	    "       alertsend [--db FILE] log [--since TIME]\n",
+	    status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+/* Events from the files (or stdin), then what is due. */
+static int
+take_events(const char *path, int argc, char **argv)
+{
+	struct db db;
+	int status = 0;
+
+	db_open(&db, path);
+	if (argc == 0)
+		status = intake(&db, stdin, "stdin", 0) < 0;
+	for (int i = 0; i < argc; i++) {
+		FILE *fp = fopen(argv[i], "r");
+		if (fp == NULL) {
+			warn("%s", argv[i]);
+			status = 1;
+			continue;
+		}
+		if (intake(&db, fp, argv[i], 0) < 0)
+			status = 1;
+		fclose(fp);
+	}
+	db_close(&db);
+	return status;
+}
+
+static int
+run(const char *path)
+{
+	struct db db;
+	int rc;
+
+	db_open(&db, path);
+	rc = deliver_due(&db);
+	db_close(&db);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
+	const char *path = getenv("ALERTSEND_DB");
+	int opt;
+
+	cli_init(argv);
+	/* "+": options stop at the command, which has its own */
+	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': path = optarg; break;
+		case 'h': usage(0);
+		case 'V': cli_version();
+		default: cli_usage_hint();
+		}
+	}
+	if (path == NULL || *path == '\0')
+		cli_usage_error("no database: give --db FILE or set "
+		    "ALERTSEND_DB");
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && strcmp(argv[0], "sub") == 0)
+		return cli_finish(cmd_sub(path, argc, argv) < 0);
+	if (argc > 0 && strcmp(argv[0], "log") == 0) {
+		optind = 0;
+		return cli_finish(cmd_log(path, argc, argv));
+	}
+	if (argc == 1 && strcmp(argv[0], "run") == 0)
+		return cli_finish(run(path));
+	return cli_finish(take_events(path, argc, argv));
+}

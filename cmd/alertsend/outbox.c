@@ -1,0 +1,352 @@
+/*
+ * outbox: events in, deliveries out.
+ *
+ * A burst of input (what is there to read without waiting, up to
+ * BURST_MAX events) is one transaction: its events and a pending delivery
+ * for every subscriber each one matches. Only after the commit is the next
+ * burst read, so an event that was read is never lost. Deliveries are
+ * grouped per subscriber into one notification and retried with
+ * exponential backoff while they fail.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alertsend.h"
+#include "cli.h"
+#include "csvio.h"
+#include "xalloc.h"
+
+#define BURST_MAX 1000
+#define GROUP_MAX 100           /* events in one notification */
+#define RETRY_FIRST_S 10
+#define RETRY_MAX_S 3600
+
+struct subscriber {
+	char *name, *match;
+};
+
+struct subs {
+	struct subscriber *s;
+	size_t n;
+};
+
+static void
+load_subs(struct db *db, struct subs *ss)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT name, match FROM sub"
+	    " ORDER BY name");
+	size_t cap = 0;
+
+	ss->n = 0;
+	ss->s = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (ss->n == cap) {
+			cap = cap * 2 + 8;
+			ss->s = xreallocarray(ss->s, cap, sizeof *ss->s);
+		}
+		ss->s[ss->n].name = xstrdup((const char *)
+		    sqlite3_column_text(st, 0));
+		ss->s[ss->n++].match = xstrdup((const char *)
+		    sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+}
+
+static void
+free_subs(struct subs *ss)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		free(ss->s[i].name);
+		free(ss->s[i].match);
+	}
+	free(ss->s);
+}
+
+struct reader {
+	struct csv_in *in;
+	int col[EVENT_COLS];
+	long bad;
+};
+
+/* The current row as an event; -1 (with a message) if it is not one. */
+static int
+row_event(struct reader *rd, struct event *e)
+{
+	for (int i = 0; i < EVENT_COLS; i++)
+		e->f[i] = csvin_field(rd->in, (size_t)rd->col[i]);
+	if (ts_parse(e->f[F_TS], &e->ts) < 0)
+		return csvin_field_error(rd->in, (size_t)rd->col[F_TS],
+		    "not a time");
+	if (strcmp(e->f[F_STATE], "firing") != 0 &&
+	    strcmp(e->f[F_STATE], "resolved") != 0)
+		return csvin_field_error(rd->in, (size_t)rd->col[F_STATE],
+		    "not firing or resolved");
+	if (*e->f[F_ALERT] == '\0')
+		return csvin_field_error(rd->in, (size_t)rd->col[F_ALERT],
+		    "empty");
+	return 0;
+}
+
+static int
+store_event(struct db *db, const struct subs *ss, const struct event *e,
+    sqlite3_stmt *ins_event, sqlite3_stmt *ins_delivery, ts_us now)
+{
+	long long id;
+
+	sqlite3_reset(ins_event);
+	sqlite3_bind_int64(ins_event, 1, now);
+	sqlite3_bind_int64(ins_event, 2, e->ts);
+	for (int i = 1; i < EVENT_COLS; i++)
+		sqlite3_bind_text(ins_event, i + 2, e->f[i], -1, SQLITE_STATIC);
+	if (sqlite3_step(ins_event) != SQLITE_DONE)
+		return db_fail(db);
+	id = sqlite3_last_insert_rowid(db->h);
+	for (size_t i = 0; i < ss->n; i++) {
+		if (!match_event(ss->s[i].match, e))
+			continue;
+		sqlite3_reset(ins_delivery);
+		sqlite3_bind_int64(ins_delivery, 1, id);
+		sqlite3_bind_text(ins_delivery, 2, ss->s[i].name, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(ins_delivery, 3, now);
+		if (sqlite3_step(ins_delivery) != SQLITE_DONE)
+			return db_fail(db);
+	}
+	return 0;
+}
+
+/* One burst: 1 with more to read, 0 at the end of the input, -1 on an
+ * error (a database error loses the burst's events: the rollback says
+ * they were not taken; an unreadable record ends the input after the
+ * burst before it is committed). */
+static int
+read_burst(struct db *db, struct reader *rd, sqlite3_stmt *ins_event,
+    sqlite3_stmt *ins_delivery)
+{
+	struct subs ss;
+	struct event e;
+	ts_us now = ts_now();
+	int got = 1, n = 0, failed = 0;
+
+	csvin_wait(rd->in, -1);
+	load_subs(db, &ss);
+	if (db_exec(db, "BEGIN IMMEDIATE") < 0) {
+		free_subs(&ss);
+		return -1;
+	}
+	do {
+		if ((got = csvin_read(rd->in)) <= 0)
+			break;
+		if (row_event(rd, &e) < 0) {
+			warnx("%s", csvin_error(rd->in));
+			rd->bad++;
+		} else if (store_event(db, &ss, &e, ins_event, ins_delivery,
+		    now) < 0) {
+			failed = 1;
+			break;
+		} else {
+			n++;
+		}
+	} while (n < BURST_MAX && csvin_wait(rd->in, 0));
+	free_subs(&ss);
+	if (failed || db_exec(db, "COMMIT") < 0) {
+		db_exec(db, "ROLLBACK");
+		return -1;
+	}
+	if (got < 0) {
+		warnx("%s", csvin_error(rd->in));
+		return -1;
+	}
+	return got == 0 ? 0 : 1;
+}
+
+int
+intake(struct db *db, FILE *fp, const char *name, int skip_bad)
+{
+	struct reader rd = { csvin_new(fp, name), { 0 }, 0 };
+	sqlite3_stmt *ins_event = db_prepare(db, "INSERT INTO event(received,"
+	    " ts, alert, severity, state, key, value, lim, message)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_stmt *ins_delivery = db_prepare(db, "INSERT INTO delivery("
+	    "event, sub, state, next_at) VALUES (?, ?, 'pending', ?)");
+	int rc = 0;
+
+	(void)skip_bad;
+	if (csvin_header(rd.in) < 0) {
+		warnx("%s", csvin_error(rd.in));
+		rc = -1;
+	}
+	for (int i = 0; rc == 0 && i < EVENT_COLS; i++)
+		if ((rd.col[i] = csvin_col(rd.in, event_cols[i])) < 0) {
+			warnx("%s: no column \"%s\" (alert events have "
+			    "ts,alert,severity,state,key,value,limit,message)",
+			    name, event_cols[i]);
+			rc = -1;
+		}
+	if (rc == 0)
+		csvin_background(rd.in);
+	while (rc == 0 && (rc = read_burst(db, &rd, ins_event,
+	    ins_delivery)) > 0)
+		rc = deliver_due(db) < 0 ? -1 : 0;
+	/* what was committed goes out, whatever ended the input */
+	if (deliver_due(db) < 0)
+		rc = -1;
+	sqlite3_finalize(ins_event);
+	sqlite3_finalize(ins_delivery);
+	csvin_free(rd.in);
+	return rc < 0 || rd.bad > 0 ? -1 : 0;
+}
+
+/* Seconds before attempt number n + 1: 10, 20, 40 ... up to an hour. */
+static long long
+backoff_s(int attempts)
+{
+	long long s = RETRY_FIRST_S;
+
+	for (int i = 1; i < attempts && s < RETRY_MAX_S; i++)
+		s *= 2;
+	return s < RETRY_MAX_S ? s : RETRY_MAX_S;
+}
+
+/* The due deliveries of one subscriber, as one notification. */
+static int
+deliver_sub(struct db *db, const char *sub, const char *channel,
+    const char *target, ts_us now)
+{
+	sqlite3_stmt *q = db_prepare(db, "SELECT d.id, d.attempts, e.ts,"
+	    " e.alert, e.severity, e.state, e.key, e.value, e.lim, e.message"
+	    " FROM delivery d JOIN event e ON e.id = d.event WHERE d.sub = ?"
+	    " AND d.state = 'pending' AND d.next_at <= ? ORDER BY d.id LIMIT "
+	    "100");
+	sqlite3_stmt *u;
+	struct event ev[GROUP_MAX];
+	long long ids[GROUP_MAX];
+	char *text[GROUP_MAX][EVENT_COLS] = { { 0 } }, err[512] = "";
+	int n = 0, attempts = 0, ok, rc = 0;
+
+	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	while (n < GROUP_MAX && sqlite3_step(q) == SQLITE_ROW) {
+		ids[n] = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_int(q, 1) > attempts)
+			attempts = sqlite3_column_int(q, 1);
+		ev[n].ts = sqlite3_column_int64(q, 2);
+		for (int i = 1; i < EVENT_COLS; i++) {
+			text[n][i] = xstrdup((const char *)
+			    sqlite3_column_text(q, i + 2));
+			ev[n].f[i] = text[n][i];
+		}
+		ev[n].f[F_TS] = "";
+		n++;
+	}
+	sqlite3_finalize(q);
+	if (n == 0)
+		return 0;
+	ok = channel_send(sub, channel, target, ev, n, err, sizeof err) == 0;
+	if (!ok)
+		warnx("%s: %s: %s (retry in %llds)", sub, channel, err,
+		    backoff_s(attempts + 1));
+	u = db_prepare(db, "UPDATE delivery SET attempts = attempts + 1,"
+	    " state = ?, next_at = ?, done_at = ?, result = ? WHERE id = ?");
+	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
+		rc = -1;
+	for (int i = 0; rc == 0 && i < n; i++) {
+		sqlite3_reset(u);
+		sqlite3_bind_text(u, 1, ok ? "sent" : "pending", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(u, 2, now + backoff_s(attempts + 1) *
+		    TS_US_PER_S);
+		sqlite3_bind_int64(u, 3, now);
+		sqlite3_bind_text(u, 4, ok ? "ok" : err, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(u, 5, ids[i]);
+		if (sqlite3_step(u) != SQLITE_DONE)
+			rc = db_fail(db);
+	}
+	if (rc == 0)
+		rc = db_exec(db, "COMMIT");
+	if (rc < 0)
+		db_exec(db, "ROLLBACK");
+	sqlite3_finalize(u);
+	for (int i = 0; i < n; i++)
+		for (int k = 1; k < EVENT_COLS; k++)
+			free(text[i][k]);
+	return rc;
+}
+
+int
+deliver_due(struct db *db)
+{
+	ts_us now = ts_now();
+	sqlite3_stmt *q = db_prepare(db, "SELECT DISTINCT s.name, s.channel,"
+	    " s.target FROM delivery d JOIN sub s ON s.name = d.sub"
+	    " WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY s.name");
+	struct { char *name, *channel, *target; } due[256];
+	int n = 0, rc = 0;
+
+	sqlite3_bind_int64(q, 1, now);
+	while (n < 256 && sqlite3_step(q) == SQLITE_ROW) {
+		due[n].name = xstrdup((const char *)sqlite3_column_text(q, 0));
+		due[n].channel = xstrdup((const char *)sqlite3_column_text(q,
+		    1));
+		due[n].target = xstrdup((const char *)sqlite3_column_text(q,
+		    2));
+		n++;
+	}
+	sqlite3_finalize(q);
+	for (int i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = deliver_sub(db, due[i].name, due[i].channel,
+			    due[i].target, now);
+		free(due[i].name);
+		free(due[i].channel);
+		free(due[i].target);
+	}
+	return rc;
+}
+
+int
+cmd_log(const char *path, int argc, char **argv)
+{
+	static const char *const header[] = { "time", "sub", "alert",
+		"severity", "state", "key", "delivery", "attempts", "result" };
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 } };
+	ts_us since = INT64_MIN;
+	struct csv_out out;
+	struct db db;
+	sqlite3_stmt *q;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt != 's')
+			cli_usage_hint();
+		if (ts_parse_when(optarg, ts_now(), &since) < 0)
+			cli_usage_error("--since: not a time: '%s'", optarg);
+	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument: '%s'", argv[optind]);
+	db_open(&db, path);
+	q = db_prepare(&db, "SELECT d.done_at, d.sub, e.alert, e.severity,"
+	    " e.state, e.key, d.state, d.attempts, coalesce(d.result, '')"
+	    " FROM delivery d JOIN event e ON e.id = d.event"
+	    " WHERE d.attempts > 0 AND d.done_at >= ? ORDER BY d.id");
+	sqlite3_bind_int64(q, 1, since);
+	csvout_init(&out, stdout);
+	csvout_row(&out, 9, header);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		csvout_time(&out, sqlite3_column_int64(q, 0), 1);
+		for (int i = 1; i < 9; i++)
+			csvout_str(&out, (const char *)sqlite3_column_text(q,
+			    i));
+		csvout_end(&out);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		db_fail(&db);
+	db_close(&db);
+	return rc == SQLITE_DONE ? 0 : 1;
+}

@@ -1,0 +1,195 @@
+/*
+ * Subscribers: a name, a channel, a target and what they want to hear.
+ *
+ *   alertsend sub add NAME --channel CH --target T [--match EXPR ...]
+ *   alertsend sub list
+ *   alertsend sub rm NAME
+ *
+ * A match is "COLUMN=GLOB" on any column of the event (alert=pump*,
+ * key=src=cam1*) or "severity>=LEVEL" (info < warning < critical); a
+ * subscriber hears an event when every one of its matches passes.
+ */
+#include <err.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alertsend.h"
+#include "cli.h"
+#include "csvio.h"
+#include "xalloc.h"
+
+const char *const event_cols[EVENT_COLS] = { "ts", "alert", "severity",
+	"state", "key", "value", "limit", "message" };
+
+static int
+severity_rank(const char *s)
+{
+	static const char *const levels[] = { "info", "warning", "critical" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, levels[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+match_option(const char *expr)
+{
+	const char *eq = strchr(expr, '=');
+	size_t klen = eq != NULL ? (size_t)(eq - expr) : 0;
+
+	if (strncmp(expr, "severity>=", 10) == 0) {
+		if (severity_rank(expr + 10) < 0)
+			cli_usage_error("--match: not a severity (info, "
+			    "warning, critical): '%s'", expr + 10);
+		return expr;
+	}
+	if (eq == NULL || klen == 0 || strchr(expr, '\n') != NULL)
+		cli_usage_error("--match: not COLUMN=GLOB or severity>=LEVEL: "
+		    "'%s'", expr);
+	for (int i = 0; i < EVENT_COLS; i++)
+		if (strlen(event_cols[i]) == klen &&
+		    strncmp(expr, event_cols[i], klen) == 0)
+			return expr;
+	cli_usage_error("--match: no such column in alert events: '%.*s'",
+	    (int)klen, expr);
+}
+
+static int
+match_one(const char *m, size_t len, const struct event *e)
+{
+	char buf[1024];
+	const char *eq;
+
+	snprintf(buf, sizeof buf, "%.*s", (int)len, m);
+	if (strncmp(buf, "severity>=", 10) == 0)
+		return severity_rank(e->f[F_SEVERITY]) >=
+		    severity_rank(buf + 10);
+	if ((eq = strchr(buf, '=')) == NULL)
+		return 0;
+	for (int i = 0; i < EVENT_COLS; i++)
+		if ((size_t)(eq - buf) == strlen(event_cols[i]) &&
+		    strncmp(buf, event_cols[i], (size_t)(eq - buf)) == 0)
+			return fnmatch(eq + 1, e->f[i], 0) == 0;
+	return 0;
+}
+
+int
+match_event(const char *match, const struct event *e)
+{
+	while (*match != '\0') {
+		size_t len = strcspn(match, "\n");
+		if (len > 0 && !match_one(match, len, e))
+			return 0;
+		match += len + (match[len] == '\n');
+	}
+	return 1;
+}
+
+static int
+sub_add(const char *path, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "channel", required_argument, NULL, 'c' },
+		{ "target", required_argument, NULL, 't' },
+		{ "match", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 } };
+	const char *channel = NULL, *target = NULL;
+	char *match = xstrdup("");
+	struct db db;
+	sqlite3_stmt *st;
+	int opt, rc;
+
+	optind = 0;   /* glibc: start getopt afresh (main used "+") */
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'c')
+			channel = optarg;
+		else if (opt == 't')
+			target = optarg;
+		else if (opt == 'm') {
+			size_t n = strlen(match);
+			const char *m = match_option(optarg);
+			match = xreallocarray(match, n + strlen(m) + 2, 1);
+			sprintf(match + n, "%s%s", n > 0 ? "\n" : "", m);
+		} else
+			cli_usage_hint();
+	}
+	if (optind != argc - 1 || channel == NULL || target == NULL)
+		cli_usage_error("sub add: NAME --channel CHANNEL --target TARGET");
+	if (!channel_known(channel))
+		cli_usage_error("--channel: not one of file: '%s'", channel);
+	db_open(&db, path);
+	st = db_prepare(&db, "INSERT OR REPLACE INTO sub(name, channel, target,"
+	    " match) VALUES (?, ?, ?, ?)");
+	sqlite3_bind_text(st, 1, argv[optind], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, match, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(&db);
+	sqlite3_finalize(st);
+	db_close(&db);
+	free(match);
+	return rc;
+}
+
+static int
+sub_list(struct db *db)
+{
+	static const char *const header[] = { "name", "channel", "target",
+		"match" };
+	sqlite3_stmt *st = db_prepare(db, "SELECT name, channel, target,"
+	    " replace(match, char(10), ' ') FROM sub ORDER BY name");
+	struct csv_out out;
+	int rc;
+
+	csvout_init(&out, stdout);
+	csvout_row(&out, 4, header);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < 4; i++)
+			csvout_str(&out, (const char *)sqlite3_column_text(st,
+			    i));
+		csvout_end(&out);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(db);
+}
+
+static int
+sub_rm(struct db *db, const char *name)
+{
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM sub WHERE name = ?");
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db);
+	sqlite3_finalize(st);
+	if (rc == 0 && sqlite3_changes(db->h) == 0) {
+		warnx("sub rm: no subscriber \"%s\"", name);
+		rc = -1;
+	}
+	return rc;
+}
+
+int
+cmd_sub(const char *path, int argc, char **argv)
+{
+	struct db db;
+	int rc;
+
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return sub_add(path, argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "list") == 0) {
+		db_open(&db, path);
+		rc = sub_list(&db);
+	} else if (argc == 3 && strcmp(argv[1], "rm") == 0) {
+		db_open(&db, path);
+		rc = sub_rm(&db, argv[2]);
+	} else {
+		cli_usage_error("sub: add NAME ..., list, or rm NAME");
+	}
+	db_close(&db);
+	return rc;
+}

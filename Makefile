@@ -49,7 +49,8 @@ ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
 LIBS_tsstore = $(SQLITE_LIBS) $(ZLIB_LIBS) $(CRYPTO_LIBS)
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
-LIBS_alertsend = $(SQLITE_LIBS) $(JANSSON_LIBS)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+LIBS_alertsend = $(SQLITE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
 PROGS = $(notdir $(wildcard cmd/*))
 LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c)) \

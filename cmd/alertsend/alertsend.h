@@ -55,13 +55,21 @@ int intake(struct db *db, FILE *fp, const char *name, int skip_bad);
 /* Deliver what is due; 0, or -1 after a message on a database error
  * (failed deliveries are kept for later, not an error). */
 int deliver_due(struct db *db);
+/* Make every pending delivery due now (after an outage is fixed). */
+int retry_now(struct db *db);
 int cmd_log(const char *path, int argc, char **argv);
 
 /* channels.c */
-/* Send one notification of n events to a subscriber; 0, or -1 with the
- * reason in err. */
-int channel_send(const char *sub, const char *channel, const char *target,
-    const struct event *ev, int n, char *err, size_t errsz);
+struct subscriber_info {
+	const char *name, *channel, *target;
+	const char *secret;     /* "file:PATH", "env:VAR" or "" */
+};
+enum { SEND_OK = 0, SEND_RETRY = -1, SEND_FAILED = -2 };
+/* Send one notification of n events to a subscriber: SEND_OK, or
+ * SEND_RETRY (a server error, the network) or SEND_FAILED (refused for
+ * good, such as an HTTP 4xx) with the reason in err. */
+int channel_send(const struct subscriber_info *s, const struct event *ev,
+    int n, char *err, size_t errsz);
 /* Is this a channel we know? */
 int channel_known(const char *channel);
 

@@ -4,11 +4,15 @@
  * (version, status, receiver, groupLabels, commonLabels, alerts[] with
  * labels, annotations, startsAt, endsAt), so receivers built for it work.
  *
- *   file   one JSON line per notification appended to the target file
+ *   file     one JSON line per notification appended to the target file
+ *   webhook  an HTTP POST of the JSON to the target URL (libcurl): TLS
+ *            verified, a timeout; 2xx is delivered, 5xx and network
+ *            errors are retried, 4xx is refused for good
  *
- * (webhook, exec, email and syslog are the next to come; see BUGS in
- * alertsend(1).)
+ * A secret (a webhook's bearer token) is read from a file or the
+ * environment when it is used, never stored, never written to a log.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -75,28 +79,123 @@ send_file(const char *target, const char *json, char *err, size_t errsz)
 	return rc;
 }
 
-int
-channel_known(const char *channel)
+#define HTTP_TIMEOUT_S 10
+
+/* The secret a subscriber names, or NULL with the reason in err. */
+static char *
+read_secret(const char *ref, char *err, size_t errsz)
 {
-	return strcmp(channel, "file") == 0;
+	char buf[4096];
+	FILE *fp;
+	size_t n;
+	const char *v;
+
+	if (strncmp(ref, "env:", 4) == 0) {
+		if ((v = getenv(ref + 4)) == NULL || *v == '\0') {
+			snprintf(err, errsz, "secret: $%s is not set", ref + 4);
+			return NULL;
+		}
+		return strdup(v);
+	}
+	if (strncmp(ref, "file:", 5) != 0 || (fp = fopen(ref + 5, "r")) ==
+	    NULL) {
+		snprintf(err, errsz, "secret: %s: %s", ref + 5,
+		    strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';     /* the first line */
+	return strdup(buf);
+}
+
+static size_t
+discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static int
+send_webhook(const struct subscriber_info *s, const char *json, char *err,
+    size_t errsz)
+{
+	char ebuf[CURL_ERROR_SIZE] = "", *secret = NULL, *auth = NULL;
+	struct curl_slist *headers = NULL;
+	CURL *c = curl_easy_init();
+	long status = 0;
+	CURLcode rc;
+
+	if (c == NULL) {
+		snprintf(err, errsz, "cannot start libcurl");
+		return SEND_RETRY;
+	}
+	if (*s->secret != '\0') {
+		if ((secret = read_secret(s->secret, err, errsz)) == NULL) {
+			curl_easy_cleanup(c);
+			return SEND_RETRY;
+		}
+		if (asprintf(&auth, "Authorization: Bearer %s", secret) < 0)
+			auth = NULL;
+		free(secret);
+	}
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (auth != NULL)
+		headers = curl_slist_append(headers, auth);
+	curl_easy_setopt(c, CURLOPT_URL, s->target);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(headers);
+	if (auth != NULL) {
+		memset(auth, 0, strlen(auth));  /* no copy left behind */
+		free(auth);
+	}
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		snprintf(err, errsz, "%s", *ebuf ? ebuf : curl_easy_strerror(rc));
+		return SEND_RETRY;
+	}
+	if (status >= 200 && status < 300)
+		return SEND_OK;
+	snprintf(err, errsz, "HTTP %ld", status);
+	return status >= 400 && status < 500 ? SEND_FAILED : SEND_RETRY;
 }
 
 int
-channel_send(const char *sub, const char *channel, const char *target,
-    const struct event *ev, int n, char *err, size_t errsz)
+channel_known(const char *channel)
 {
-	char *json = notification_json(sub, ev, n);
+	return strcmp(channel, "file") == 0 || strcmp(channel, "webhook") == 0;
+}
+
+int
+channel_send(const struct subscriber_info *s, const struct event *ev, int n,
+    char *err, size_t errsz)
+{
+	char *json = notification_json(s->name, ev, n);
 	int rc;
 
 	if (json == NULL) {
 		snprintf(err, errsz, "cannot build the notification");
-		return -1;
+		return SEND_RETRY;
 	}
-	if (strcmp(channel, "file") == 0)
-		rc = send_file(target, json, err, errsz);
+	if (strcmp(s->channel, "file") == 0)
+		rc = send_file(s->target, json, err, errsz) < 0 ? SEND_RETRY :
+		    SEND_OK;
+	else if (strcmp(s->channel, "webhook") == 0)
+		rc = send_webhook(s, json, err, errsz);
 	else {
-		snprintf(err, errsz, "unknown channel \"%s\"", channel);
-		rc = -1;
+		snprintf(err, errsz, "unknown channel \"%s\"", s->channel);
+		rc = SEND_FAILED;
 	}
 	free(json);
 	return rc;

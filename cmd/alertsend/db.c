@@ -16,7 +16,7 @@ static const char schema[] =
     "INSERT OR IGNORE INTO meta VALUES('format', '" FORMAT "');"
     "CREATE TABLE IF NOT EXISTS sub(name TEXT PRIMARY KEY,"
     " channel TEXT NOT NULL, target TEXT NOT NULL,"
-    " match TEXT NOT NULL DEFAULT '');"
+    " match TEXT NOT NULL DEFAULT '', secret TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
     " received INTEGER NOT NULL, ts INTEGER NOT NULL, alert TEXT NOT NULL,"
     " severity TEXT NOT NULL, state TEXT NOT NULL, key TEXT NOT NULL,"

@@ -2,6 +2,7 @@
  * alertsend: deliver alert events to subscribers, at least once. See
  * alertsend(1). main() takes the common options and the command.
  */
+#include <curl/curl.h>
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,9 +16,11 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fputs("usage: alertsend [--db FILE] [file ...]\n"
-	    "       alertsend [--db FILE] run\n"
+	    "       alertsend [--db FILE] run [--now]\n"
 	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
-	    " --target TARGET [--match EXPR ...]\n"
+	    " --target TARGET\n"
+	    "                 [--match EXPR ...] [--secret-file FILE |"
+	    " --secret-env VAR]\n"
 	    "       alertsend [--db FILE] sub list\n"
 	    "       alertsend [--db FILE] sub rm NAME\n"
 	    "       alertsend [--db FILE] log [--since TIME]\n",
@@ -51,13 +54,15 @@ take_events(const char *path, int argc, char **argv)
 }
 
 static int
-run(const char *path)
+run(const char *path, int now)
 {
 	struct db db;
 	int rc;
 
 	db_open(&db, path);
-	rc = deliver_due(&db);
+	rc = now ? retry_now(&db) : 0;
+	if (rc == 0)
+		rc = deliver_due(&db);
 	db_close(&db);
 	return rc < 0 ? 1 : 0;
 }
@@ -74,6 +79,7 @@ main(int argc, char **argv)
 	int opt;
 
 	cli_init(argv);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* "+": options stop at the command, which has its own */
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -94,7 +100,10 @@ main(int argc, char **argv)
 		optind = 0;
 		return cli_finish(cmd_log(path, argc, argv));
 	}
-	if (argc == 1 && strcmp(argv[0], "run") == 0)
-		return cli_finish(run(path));
+	if (argc >= 1 && strcmp(argv[0], "run") == 0) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--now") != 0))
+			cli_usage_error("run: only --now");
+		return cli_finish(run(path, argc == 2));
+	}
 	return cli_finish(take_events(path, argc, argv));
 }

@@ -213,8 +213,7 @@ backoff_s(int attempts)
 
 /* The due deliveries of one subscriber, as one notification. */
 static int
-deliver_sub(struct db *db, const char *sub, const char *channel,
-    const char *target, ts_us now)
+deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 {
 	sqlite3_stmt *q = db_prepare(db, "SELECT d.id, d.attempts, e.ts,"
 	    " e.alert, e.severity, e.state, e.key, e.value, e.lim, e.message"
@@ -225,9 +224,9 @@ deliver_sub(struct db *db, const char *sub, const char *channel,
 	struct event ev[GROUP_MAX];
 	long long ids[GROUP_MAX];
 	char *text[GROUP_MAX][EVENT_COLS] = { { 0 } }, err[512] = "";
-	int n = 0, attempts = 0, ok, rc = 0;
+	int n = 0, attempts = 0, ok, sent, rc = 0;
 
-	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, si->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, now);
 	while (n < GROUP_MAX && sqlite3_step(q) == SQLITE_ROW) {
 		ids[n] = sqlite3_column_int64(q, 0);
@@ -245,18 +244,21 @@ deliver_sub(struct db *db, const char *sub, const char *channel,
 	sqlite3_finalize(q);
 	if (n == 0)
 		return 0;
-	ok = channel_send(sub, channel, target, ev, n, err, sizeof err) == 0;
-	if (!ok)
-		warnx("%s: %s: %s (retry in %llds)", sub, channel, err,
+	sent = channel_send(si, ev, n, err, sizeof err);
+	ok = sent == SEND_OK;
+	if (sent == SEND_RETRY)
+		warnx("%s: %s: %s (retry in %llds)", si->name, si->channel, err,
 		    backoff_s(attempts + 1));
+	else if (sent == SEND_FAILED)
+		warnx("%s: %s: %s (not retried)", si->name, si->channel, err);
 	u = db_prepare(db, "UPDATE delivery SET attempts = attempts + 1,"
 	    " state = ?, next_at = ?, done_at = ?, result = ? WHERE id = ?");
 	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
 		rc = -1;
 	for (int i = 0; rc == 0 && i < n; i++) {
 		sqlite3_reset(u);
-		sqlite3_bind_text(u, 1, ok ? "sent" : "pending", -1,
-		    SQLITE_STATIC);
+		sqlite3_bind_text(u, 1, ok ? "sent" : sent == SEND_FAILED ?
+		    "failed" : "pending", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(u, 2, now + backoff_s(attempts + 1) *
 		    TS_US_PER_S);
 		sqlite3_bind_int64(u, 3, now);
@@ -281,9 +283,9 @@ deliver_due(struct db *db)
 {
 	ts_us now = ts_now();
 	sqlite3_stmt *q = db_prepare(db, "SELECT DISTINCT s.name, s.channel,"
-	    " s.target FROM delivery d JOIN sub s ON s.name = d.sub"
+	    " s.target, s.secret FROM delivery d JOIN sub s ON s.name = d.sub"
 	    " WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY s.name");
-	struct { char *name, *channel, *target; } due[256];
+	struct { char *name, *channel, *target, *secret; } due[256];
 	int n = 0, rc = 0;
 
 	sqlite3_bind_int64(q, 1, now);
@@ -293,18 +295,29 @@ deliver_due(struct db *db)
 		    1));
 		due[n].target = xstrdup((const char *)sqlite3_column_text(q,
 		    2));
+		due[n].secret = xstrdup((const char *)sqlite3_column_text(q,
+		    3));
 		n++;
 	}
 	sqlite3_finalize(q);
 	for (int i = 0; i < n; i++) {
+		struct subscriber_info si = { due[i].name, due[i].channel,
+			due[i].target, due[i].secret };
 		if (rc == 0)
-			rc = deliver_sub(db, due[i].name, due[i].channel,
-			    due[i].target, now);
+			rc = deliver_sub(db, &si, now);
 		free(due[i].name);
 		free(due[i].channel);
 		free(due[i].target);
+		free(due[i].secret);
 	}
 	return rc;
+}
+
+int
+retry_now(struct db *db)
+{
+	return db_exec(db, "UPDATE delivery SET next_at = 0 WHERE state ="
+	    " 'pending'");
 }
 
 int

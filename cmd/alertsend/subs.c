@@ -96,8 +96,11 @@ sub_add(const char *path, int argc, char **argv)
 		{ "channel", required_argument, NULL, 'c' },
 		{ "target", required_argument, NULL, 't' },
 		{ "match", required_argument, NULL, 'm' },
+		{ "secret-file", required_argument, NULL, 'f' },
+		{ "secret-env", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 } };
 	const char *channel = NULL, *target = NULL;
+	char secret[4096] = "";
 	char *match = xstrdup("");
 	struct db db;
 	sqlite3_stmt *st;
@@ -109,6 +112,10 @@ sub_add(const char *path, int argc, char **argv)
 			channel = optarg;
 		else if (opt == 't')
 			target = optarg;
+		else if (opt == 'f' || opt == 'e')
+			/* where the secret is, never the secret itself */
+			snprintf(secret, sizeof secret, "%s:%s",
+			    opt == 'f' ? "file" : "env", optarg);
 		else if (opt == 'm') {
 			size_t n = strlen(match);
 			const char *m = match_option(optarg);
@@ -120,14 +127,16 @@ sub_add(const char *path, int argc, char **argv)
 	if (optind != argc - 1 || channel == NULL || target == NULL)
 		cli_usage_error("sub add: NAME --channel CHANNEL --target TARGET");
 	if (!channel_known(channel))
-		cli_usage_error("--channel: not one of file: '%s'", channel);
+		cli_usage_error("--channel: not one of file, webhook: '%s'",
+		    channel);
 	db_open(&db, path);
 	st = db_prepare(&db, "INSERT OR REPLACE INTO sub(name, channel, target,"
-	    " match) VALUES (?, ?, ?, ?)");
+	    " match, secret) VALUES (?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, argv[optind], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, match, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, secret, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(&db);
 	sqlite3_finalize(st);
 	db_close(&db);

@@ -8,6 +8,10 @@
  *   webhook  an HTTP POST of the JSON to the target URL (libcurl): TLS
  *            verified, a timeout; 2xx is delivered, 5xx and network
  *            errors are retried, 4xx is refused for good
+ *   exec     the target split at spaces is a program and its arguments
+ *            (no shell, so nothing in an event can become a command): the
+ *            JSON on its standard input, the first alert's fields in
+ *            ALERT_* variables; exit status 0 is delivered
  *
  * A secret (a webhook's bearer token) is read from a file or the
  * environment when it is used, never stored, never written to a log.
@@ -19,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alertsend.h"
@@ -171,10 +177,86 @@ send_webhook(const struct subscriber_info *s, const char *json, char *err,
 	return status >= 400 && status < 500 ? SEND_FAILED : SEND_RETRY;
 }
 
+#define EXEC_MAX_ARGS 32
+
+/* The child: stdin from the pipe, the fields in the environment. */
+static void __attribute__((noreturn))
+exec_child(int in, char **argv, const struct subscriber_info *s,
+    const struct event *e, int n)
+{
+	static const char *const names[EVENT_COLS] = { NULL, "ALERT_NAME",
+		"ALERT_SEVERITY", "ALERT_STATE", "ALERT_KEY", "ALERT_VALUE",
+		"ALERT_LIMIT", "ALERT_MESSAGE" };
+	char count[32];
+
+	dup2(in, STDIN_FILENO);
+	close(in);
+	signal(SIGPIPE, SIG_DFL);
+	snprintf(count, sizeof count, "%d", n);
+	setenv("ALERTSEND_RECEIVER", s->name, 1);
+	setenv("ALERTSEND_COUNT", count, 1);
+	for (int i = 1; i < EVENT_COLS; i++)
+		setenv(names[i], e->f[i], 1);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int
+send_exec(const struct subscriber_info *s, const struct event *ev, int n,
+    const char *json, char *err, size_t errsz)
+{
+	char *cmd = strdup(s->target), *argv[EXEC_MAX_ARGS + 1], *save;
+	int argc = 0, fd[2], status;
+	size_t len = strlen(json);
+	pid_t pid;
+
+	for (char *t = strtok_r(cmd, " \t", &save); t != NULL &&
+	    argc < EXEC_MAX_ARGS; t = strtok_r(NULL, " \t", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	if (argc == 0 || pipe(fd) < 0 || (pid = fork()) < 0) {
+		snprintf(err, errsz, "%s: cannot run: %s", s->target,
+		    argc == 0 ? "empty" : strerror(errno));
+		free(cmd);
+		return SEND_FAILED;
+	}
+	if (pid == 0) {
+		close(fd[1]);
+		exec_child(fd[0], argv, s, &ev[0], n);
+	}
+	close(fd[0]);
+	/* a program that does not read its input is its own business */
+	(void)!write(fd[1], json, len);
+	(void)!write(fd[1], "\n", 1);
+	close(fd[1]);
+	free(cmd);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(err, errsz, "%s: %s", s->target,
+			    strerror(errno));
+			return SEND_RETRY;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return SEND_OK;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		snprintf(err, errsz, "%s: not found or not runnable",
+		    s->target);
+		return SEND_FAILED;
+	}
+	if (WIFEXITED(status))
+		snprintf(err, errsz, "%s: exit status %d", s->target,
+		    WEXITSTATUS(status));
+	else
+		snprintf(err, errsz, "%s: killed by signal %d", s->target,
+		    WTERMSIG(status));
+	return SEND_RETRY;
+}
+
 int
 channel_known(const char *channel)
 {
-	return strcmp(channel, "file") == 0 || strcmp(channel, "webhook") == 0;
+	return strcmp(channel, "file") == 0 ||
+	    strcmp(channel, "webhook") == 0 || strcmp(channel, "exec") == 0;
 }
 
 int
@@ -193,6 +275,8 @@ channel_send(const struct subscriber_info *s, const struct event *ev, int n,
 		    SEND_OK;
 	else if (strcmp(s->channel, "webhook") == 0)
 		rc = send_webhook(s, json, err, errsz);
+	else if (strcmp(s->channel, "exec") == 0)
+		rc = send_exec(s, ev, n, json, err, errsz);
 	else {
 		snprintf(err, errsz, "unknown channel \"%s\"", s->channel);
 		rc = SEND_FAILED;

@@ -25,6 +25,13 @@ enum { F_TS, F_ALERT, F_SEVERITY, F_STATE, F_KEY, F_VALUE, F_LIMIT,
 	F_MESSAGE };
 extern const char *const event_cols[EVENT_COLS];
 
+/* How deliveries are made: the main options. */
+struct options {
+	ts_us repeat;           /* --repeat: a firing again is not sent */
+	ts_us group_wait;       /* --group-wait: events gathered per subscriber */
+};
+extern struct options policy;
+
 /* db.c */
 struct db {
 	sqlite3 *h;

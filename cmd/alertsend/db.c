@@ -25,7 +25,10 @@ static const char schema[] =
     " event INTEGER NOT NULL, sub TEXT NOT NULL, state TEXT NOT NULL,"
     " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
     " done_at INTEGER, result TEXT);"
-    "CREATE INDEX IF NOT EXISTS delivery_due ON delivery(state, next_at);";
+    "CREATE INDEX IF NOT EXISTS delivery_due ON delivery(state, next_at);"
+    "CREATE TABLE IF NOT EXISTS notice(sub TEXT NOT NULL, alert TEXT NOT NULL,"
+    " key TEXT NOT NULL, firing INTEGER NOT NULL, last_fired INTEGER NOT NULL,"
+    " PRIMARY KEY(sub, alert, key));";
 
 int
 db_fail(struct db *db)

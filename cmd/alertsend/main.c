@@ -15,7 +15,8 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fputs("usage: alertsend [--db FILE] [file ...]\n"
+	fputs("usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
+	    " [file ...]\n"
 	    "       alertsend [--db FILE] run [--now]\n"
 	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
 	    " --target TARGET\n"
@@ -67,23 +68,38 @@ run(const char *path, int now)
 	return rc < 0 ? 1 : 0;
 }
 
+struct options policy = {
+	.repeat = INT64_C(4) * 3600 * TS_US_PER_S,
+	.group_wait = INT64_C(30) * TS_US_PER_S,
+};
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "group-wait", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
 	const char *path = getenv("ALERTSEND_DB");
-	int opt;
+	int o;
 
 	cli_init(argv);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* "+": options stop at the command, which has its own */
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (opt) {
+	while ((o = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (o) {
 		case 'd': path = optarg; break;
+		case 'r':
+			policy.repeat = ts_from_sec(cli_seconds("--repeat", optarg,
+			    0, 366 * 86400.0));
+			break;
+		case 'g':
+			policy.group_wait = ts_from_sec(cli_seconds("--group-wait",
+			    optarg, 0, 86400));
+			break;
 		case 'h': usage(0);
 		case 'V': cli_version();
 		default: cli_usage_hint();

@@ -90,6 +90,56 @@ row_event(struct reader *rd, struct event *e)
 	return 0;
 }
 
+/*
+ * Whether subscriber sub is sent event e: a firing of an alert and key it
+ * was sent less than --repeat ago is not ("deduped"), and a resolved one
+ * only if it was sent the firing ("skipped" otherwise). Returns the state
+ * of the delivery and sets *next_at: events for one subscriber wait
+ * --group-wait, then go out together.
+ */
+static const char *
+route(struct db *db, const char *sub, const struct event *e, ts_us now,
+    ts_us *next_at)
+{
+	sqlite3_stmt *q = db_prepare(db, "SELECT firing, last_fired FROM notice"
+	    " WHERE sub = ? AND alert = ? AND key = ?");
+	int found, firing = 0, fires = strcmp(e->f[F_STATE], "firing") == 0;
+	ts_us last = 0;
+	const char *state = "pending";
+
+	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, e->f[F_ALERT], -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, e->f[F_KEY], -1, SQLITE_STATIC);
+	if ((found = sqlite3_step(q) == SQLITE_ROW)) {
+		firing = sqlite3_column_int(q, 0);
+		last = sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (fires && found && firing && e->ts - last < policy.repeat)
+		return "deduped";
+	if (!fires && !firing)
+		return "skipped";
+	q = db_prepare(db, "INSERT OR REPLACE INTO notice(sub, alert, key,"
+	    " firing, last_fired) VALUES (?, ?, ?, ?, ?)");
+	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, e->f[F_ALERT], -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, e->f[F_KEY], -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, fires);
+	sqlite3_bind_int64(q, 5, fires ? e->ts : last);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		state = NULL;
+	sqlite3_finalize(q);
+	/* join the group already waiting, or start one */
+	q = db_prepare(db, "SELECT min(next_at) FROM delivery WHERE sub = ?"
+	    " AND state = 'pending' AND attempts = 0");
+	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
+	*next_at = sqlite3_step(q) == SQLITE_ROW &&
+	    sqlite3_column_type(q, 0) != SQLITE_NULL ?
+	    sqlite3_column_int64(q, 0) : now + policy.group_wait;
+	sqlite3_finalize(q);
+	return state;
+}
+
 static int
 store_event(struct db *db, const struct subs *ss, const struct event *e,
     sqlite3_stmt *ins_event, sqlite3_stmt *ins_delivery, ts_us now)
@@ -105,17 +155,71 @@ store_event(struct db *db, const struct subs *ss, const struct event *e,
 		return db_fail(db);
 	id = sqlite3_last_insert_rowid(db->h);
 	for (size_t i = 0; i < ss->n; i++) {
+		ts_us next_at = now;
+		const char *state;
 		if (!match_event(ss->s[i].match, e))
 			continue;
+		if ((state = route(db, ss->s[i].name, e, now, &next_at)) ==
+		    NULL)
+			return db_fail(db);
 		sqlite3_reset(ins_delivery);
 		sqlite3_bind_int64(ins_delivery, 1, id);
 		sqlite3_bind_text(ins_delivery, 2, ss->s[i].name, -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_int64(ins_delivery, 3, now);
+		sqlite3_bind_text(ins_delivery, 3, state, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins_delivery, 4, next_at);
+		sqlite3_bind_int64(ins_delivery, 5, now);
+		if (strcmp(state, "deduped") == 0)
+			sqlite3_bind_text(ins_delivery, 6, "fired again within "
+			    "--repeat", -1, SQLITE_STATIC);
+		else if (strcmp(state, "skipped") == 0)
+			sqlite3_bind_text(ins_delivery, 6, "resolved; its "
+			    "firing was not sent here", -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(ins_delivery, 6);
+		if (strcmp(state, "pending") == 0)
+			sqlite3_bind_null(ins_delivery, 5);
 		if (sqlite3_step(ins_delivery) != SQLITE_DONE)
 			return db_fail(db);
 	}
 	return 0;
+}
+
+/* The next time a delivery is due, or -1 for none. */
+static ts_us
+next_due(struct db *db)
+{
+	sqlite3_stmt *q = db_prepare(db, "SELECT min(next_at) FROM delivery"
+	    " WHERE state = 'pending'");
+	ts_us t = -1;
+
+	if (sqlite3_step(q) == SQLITE_ROW &&
+	    sqlite3_column_type(q, 0) != SQLITE_NULL)
+		t = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return t;
+}
+
+/* Wait for input, delivering what falls due meanwhile. */
+static int
+wait_for_input(struct db *db, struct reader *rd)
+{
+	for (;;) {
+		ts_us due = next_due(db), now = ts_now();
+		int ms = due < 0 ? -1 : due <= now ? 0 :
+		    (int)((due - now) / 1000 + 1);
+		if (due >= 0 && due <= now) {
+			if (deliver_due(db) < 0)
+				return -1;
+			/* what failed waits for its retry, not a busy loop */
+			if (next_due(db) <= now && next_due(db) >= 0)
+				ms = 1000;
+			else
+				continue;
+		}
+		if (csvin_wait(rd->in, ms))
+			return 0;
+	}
 }
 
 /* One burst: 1 with more to read, 0 at the end of the input, -1 on an
@@ -131,7 +235,6 @@ read_burst(struct db *db, struct reader *rd, sqlite3_stmt *ins_event,
 	ts_us now = ts_now();
 	int got = 1, n = 0, failed = 0;
 
-	csvin_wait(rd->in, -1);
 	load_subs(db, &ss);
 	if (db_exec(db, "BEGIN IMMEDIATE") < 0) {
 		free_subs(&ss);
@@ -171,7 +274,8 @@ intake(struct db *db, FILE *fp, const char *name, int skip_bad)
 	    " ts, alert, severity, state, key, value, lim, message)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_stmt *ins_delivery = db_prepare(db, "INSERT INTO delivery("
-	    "event, sub, state, next_at) VALUES (?, ?, 'pending', ?)");
+	    "event, sub, state, next_at, done_at, result)"
+	    " VALUES (?, ?, ?, ?, ?, ?)");
 	int rc = 0;
 
 	(void)skip_bad;
@@ -188,11 +292,13 @@ intake(struct db *db, FILE *fp, const char *name, int skip_bad)
 		}
 	if (rc == 0)
 		csvin_background(rd.in);
-	while (rc == 0 && (rc = read_burst(db, &rd, ins_event,
-	    ins_delivery)) > 0)
+	while (rc == 0 && (rc = wait_for_input(db, &rd)) == 0 &&
+	    (rc = read_burst(db, &rd, ins_event, ins_delivery)) > 0)
 		rc = deliver_due(db) < 0 ? -1 : 0;
-	/* what was committed goes out, whatever ended the input */
-	if (deliver_due(db) < 0)
+	/* the input ended: what was committed goes out now, without
+	 * waiting for its group */
+	if (db_exec(db, "UPDATE delivery SET next_at = 0 WHERE state ="
+	    " 'pending' AND attempts = 0") < 0 || deliver_due(db) < 0)
 		rc = -1;
 	sqlite3_finalize(ins_event);
 	sqlite3_finalize(ins_delivery);
@@ -346,7 +452,8 @@ cmd_log(const char *path, int argc, char **argv)
 	q = db_prepare(&db, "SELECT d.done_at, d.sub, e.alert, e.severity,"
 	    " e.state, e.key, d.state, d.attempts, coalesce(d.result, '')"
 	    " FROM delivery d JOIN event e ON e.id = d.event"
-	    " WHERE d.attempts > 0 AND d.done_at >= ? ORDER BY d.id");
+	    " WHERE (d.attempts > 0 OR d.state != 'pending') AND d.done_at >= ?"
+	    " ORDER BY d.id");
 	sqlite3_bind_int64(q, 1, since);
 	csvout_init(&out, stdout);
 	csvout_row(&out, 9, header);

@@ -317,7 +317,8 @@ backoff_s(int attempts)
 	return s < RETRY_MAX_S ? s : RETRY_MAX_S;
 }
 
-/* The due deliveries of one subscriber, as one notification. */
+/* The due deliveries of one subscriber, as one notification of at most
+ * GROUP_MAX events; 1 when it was full and sent, so call again. */
 static int
 deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 {
@@ -377,6 +378,8 @@ deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 		rc = db_exec(db, "COMMIT");
 	if (rc < 0)
 		db_exec(db, "ROLLBACK");
+	else if (ok && n == GROUP_MAX)
+		rc = 1;         /* a full notification: there may be more */
 	sqlite3_finalize(u);
 	for (int i = 0; i < n; i++)
 		for (int k = 1; k < EVENT_COLS; k++)
@@ -409,8 +412,8 @@ deliver_due(struct db *db)
 	for (int i = 0; i < n; i++) {
 		struct subscriber_info si = { due[i].name, due[i].channel,
 			due[i].target, due[i].secret };
-		if (rc == 0)
-			rc = deliver_sub(db, &si, now);
+		while (rc == 0 && (rc = deliver_sub(db, &si, now)) == 1)
+			rc = 0;
 		free(due[i].name);
 		free(due[i].channel);
 		free(due[i].target);

@@ -297,6 +297,10 @@ ts_parse_when(const char *s, ts_us now, ts_us *out)
 		*out = now - ago;
 		return 0;
 	}
+	if (s[0] == '+' && ts_parse_duration(s + 1, &ago) == 0) {
+		*out = now + ago;
+		return 0;
+	}
 	return ts_parse(s, out);
 }
 

@@ -37,7 +37,8 @@ char *ts_format(ts_us t, int iso, char buf[TS_BUFSZ]);
 int ts_parse_duration(const char *s, ts_us *out);
 
 /* A moment for --from/--to: a timestamp as ts_parse() takes it, "now",
- * or a duration before now ("-1h", "-7d"); 0, or -1 if it is none. */
+ * a duration before now ("-1h", "-7d") or after it ("+2h", for a
+ * silence's end); 0, or -1 if it is none. */
 int ts_parse_when(const char *s, ts_us now, ts_us *out);
 /* The time now, from the system's real-time clock. */
 ts_us ts_now(void);

@@ -55,6 +55,11 @@ int match_event(const char *match, const struct event *e);
 /* A --match expression checked; exits 2 if it is not one. */
 const char *match_option(const char *expr);
 
+/* silence.c */
+int cmd_silence(const char *path, int argc, char **argv);
+/* The first silence in force at now that e matches, or 0. */
+long long silenced_by(struct db *db, const struct event *e, ts_us now);
+
 /* outbox.c */
 /* Read events from fp and commit them with their deliveries, a burst at a
  * time; 0, or -1 after a message. */

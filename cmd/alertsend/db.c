@@ -28,7 +28,10 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS delivery_due ON delivery(state, next_at);"
     "CREATE TABLE IF NOT EXISTS notice(sub TEXT NOT NULL, alert TEXT NOT NULL,"
     " key TEXT NOT NULL, firing INTEGER NOT NULL, last_fired INTEGER NOT NULL,"
-    " PRIMARY KEY(sub, alert, key));";
+    " PRIMARY KEY(sub, alert, key));"
+    "CREATE TABLE IF NOT EXISTS silence(id INTEGER PRIMARY KEY,"
+    " match TEXT NOT NULL, until INTEGER NOT NULL,"
+    " comment TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);";
 
 int
 db_fail(struct db *db)

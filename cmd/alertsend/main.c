@@ -24,6 +24,10 @@ usage(int status)
 	    " --secret-env VAR]\n"
 	    "       alertsend [--db FILE] sub list\n"
 	    "       alertsend [--db FILE] sub rm NAME\n"
+	    "       alertsend [--db FILE] silence add --match EXPR ..."
+	    " --until TIME [--comment TEXT]\n"
+	    "       alertsend [--db FILE] silence list\n"
+	    "       alertsend [--db FILE] silence rm ID\n"
 	    "       alertsend [--db FILE] log [--since TIME]\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);
@@ -112,6 +116,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc > 0 && strcmp(argv[0], "sub") == 0)
 		return cli_finish(cmd_sub(path, argc, argv) < 0);
+	if (argc > 0 && strcmp(argv[0], "silence") == 0)
+		return cli_finish(cmd_silence(path, argc, argv) < 0);
 	if (argc > 0 && strcmp(argv[0], "log") == 0) {
 		optind = 0;
 		return cli_finish(cmd_log(path, argc, argv));

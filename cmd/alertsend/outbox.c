@@ -144,7 +144,8 @@ static int
 store_event(struct db *db, const struct subs *ss, const struct event *e,
     sqlite3_stmt *ins_event, sqlite3_stmt *ins_delivery, ts_us now)
 {
-	long long id;
+	long long id, silence;
+	char why[64];
 
 	sqlite3_reset(ins_event);
 	sqlite3_bind_int64(ins_event, 1, now);
@@ -154,13 +155,15 @@ store_event(struct db *db, const struct subs *ss, const struct event *e,
 	if (sqlite3_step(ins_event) != SQLITE_DONE)
 		return db_fail(db);
 	id = sqlite3_last_insert_rowid(db->h);
+	silence = silenced_by(db, e, now);
+	snprintf(why, sizeof why, "silenced by silence %lld", silence);
 	for (size_t i = 0; i < ss->n; i++) {
 		ts_us next_at = now;
-		const char *state;
+		const char *state = "silenced";
 		if (!match_event(ss->s[i].match, e))
 			continue;
-		if ((state = route(db, ss->s[i].name, e, now, &next_at)) ==
-		    NULL)
+		if (silence == 0 && (state = route(db, ss->s[i].name, e, now,
+		    &next_at)) == NULL)
 			return db_fail(db);
 		sqlite3_reset(ins_delivery);
 		sqlite3_bind_int64(ins_delivery, 1, id);
@@ -175,6 +178,9 @@ store_event(struct db *db, const struct subs *ss, const struct event *e,
 		else if (strcmp(state, "skipped") == 0)
 			sqlite3_bind_text(ins_delivery, 6, "resolved; its "
 			    "firing was not sent here", -1, SQLITE_STATIC);
+		else if (silence != 0)
+			sqlite3_bind_text(ins_delivery, 6, why, -1,
+			    SQLITE_STATIC);
 		else
 			sqlite3_bind_null(ins_delivery, 6);
 		if (strcmp(state, "pending") == 0)

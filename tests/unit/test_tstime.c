@@ -44,6 +44,17 @@ rfc3339_round_trip(ts_us t, const char *want)
 int
 main(void)
 {
+	{
+		ts_us w = 0, now = INT64_C(1764000000000000);
+		ok(ts_parse_when("-1h", now, &w) == 0 &&
+		    w == now - INT64_C(3600000000), "when -1h");
+		ok(ts_parse_when("+90m", now, &w) == 0 &&
+		    w == now + INT64_C(5400000000), "when +90m");
+		ok(ts_parse_when("now", now, &w) == 0 && w == now, "when now");
+		ok(ts_parse_when("1764000000", now, &w) == 0 && w == now,
+		    "when absolute");
+		ok(ts_parse_when("+soon", now, &w) < 0, "when +soon refused");
+	}
 	parses("1764000000", INT64_C(1764000000000000));
 	parses("1764000000.5", INT64_C(1764000000500000));
 	parses("1764000000.000001", INT64_C(1764000000000001));

@@ -29,6 +29,7 @@ extern const char *const event_cols[EVENT_COLS];
 struct options {
 	ts_us repeat;           /* --repeat: a firing again is not sent */
 	ts_us group_wait;       /* --group-wait: events gathered per subscriber */
+	ts_us max_age;          /* --max-age: a delivery older is given up */
 };
 extern struct options policy;
 

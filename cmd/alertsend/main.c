@@ -16,8 +16,9 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fputs("usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
-	    " [file ...]\n"
-	    "       alertsend [--db FILE] run [--now]\n"
+	    " [--max-age DUR]\n"
+	    "                 [file ...]\n"
+	    "       alertsend [--db FILE] [--max-age DUR] run [--now]\n"
 	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
 	    " --target TARGET\n"
 	    "                 [--match EXPR ...] [--secret-file FILE |"
@@ -75,6 +76,7 @@ run(const char *path, int now)
 struct options policy = {
 	.repeat = INT64_C(4) * 3600 * TS_US_PER_S,
 	.group_wait = INT64_C(30) * TS_US_PER_S,
+	.max_age = INT64_C(86400) * TS_US_PER_S,
 };
 
 int
@@ -84,6 +86,7 @@ main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "group-wait", required_argument, NULL, 'g' },
+		{ "max-age", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
@@ -99,6 +102,10 @@ main(int argc, char **argv)
 		case 'r':
 			policy.repeat = ts_from_sec(cli_seconds("--repeat", optarg,
 			    0, 366 * 86400.0));
+			break;
+		case 'a':
+			policy.max_age = ts_from_sec(cli_seconds("--max-age",
+			    optarg, 0, 366 * 86400.0));
 			break;
 		case 'g':
 			policy.group_wait = ts_from_sec(cli_seconds("--group-wait",

@@ -393,6 +393,27 @@ deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 	return rc;
 }
 
+/* Deliveries still failing --max-age after their event came in are given
+ * up: an alert a day late helps no one, and the log says so. */
+static int
+expire_old(struct db *db, ts_us now)
+{
+	sqlite3_stmt *q = db_prepare(db, "UPDATE delivery SET state ="
+	    " 'expired', done_at = ?, result = 'not delivered within --max-age'"
+	    " WHERE state = 'pending' AND event IN (SELECT id FROM event"
+	    " WHERE received < ?)");
+	int rc;
+
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, now - policy.max_age);
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : db_fail(db);
+	sqlite3_finalize(q);
+	if (rc == 0 && sqlite3_changes(db->h) > 0)
+		warnx("%d deliveries given up: older than --max-age",
+		    sqlite3_changes(db->h));
+	return rc;
+}
+
 int
 deliver_due(struct db *db)
 {
@@ -401,7 +422,7 @@ deliver_due(struct db *db)
 	    " s.target, s.secret FROM delivery d JOIN sub s ON s.name = d.sub"
 	    " WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY s.name");
 	struct { char *name, *channel, *target, *secret; } due[256];
-	int n = 0, rc = 0;
+	int n = 0, rc = expire_old(db, now);
 
 	sqlite3_bind_int64(q, 1, now);
 	while (n < 256 && sqlite3_step(q) == SQLITE_ROW) {

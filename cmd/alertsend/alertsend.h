@@ -30,6 +30,7 @@ struct options {
 	ts_us repeat;           /* --repeat: a firing again is not sent */
 	ts_us group_wait;       /* --group-wait: events gathered per subscriber */
 	ts_us max_age;          /* --max-age: a delivery older is given up */
+	const char *sendmail;   /* --sendmail: the email channel's program */
 };
 extern struct options policy;
 

@@ -12,6 +12,8 @@
  *            (no shell, so nothing in an event can become a command): the
  *            JSON on its standard input, the first alert's fields in
  *            ALERT_* variables; exit status 0 is delivered
+ *   email    a plain-text mail to the target address through --sendmail
+ *            (default "/usr/sbin/sendmail -t"), headers free of line breaks
  *
  * A secret (a webhook's bearer token) is read from a file or the
  * environment when it is used, never stored, never written to a log.
@@ -201,13 +203,15 @@ exec_child(int in, char **argv, const struct subscriber_info *s,
 	_exit(127);
 }
 
+/* Run cmdline (split at spaces, no shell) with input on its stdin. */
 static int
-send_exec(const struct subscriber_info *s, const struct event *ev, int n,
-    const char *json, char *err, size_t errsz)
+run_program(const char *cmdline, const char *input,
+    const struct subscriber_info *s, const struct event *ev, int n,
+    char *err, size_t errsz)
 {
-	char *cmd = strdup(s->target), *argv[EXEC_MAX_ARGS + 1], *save;
+	char *cmd = strdup(cmdline), *argv[EXEC_MAX_ARGS + 1], *save;
 	int argc = 0, fd[2], status;
-	size_t len = strlen(json);
+	size_t len = strlen(input);
 	pid_t pid;
 
 	for (char *t = strtok_r(cmd, " \t", &save); t != NULL &&
@@ -215,7 +219,7 @@ send_exec(const struct subscriber_info *s, const struct event *ev, int n,
 		argv[argc++] = t;
 	argv[argc] = NULL;
 	if (argc == 0 || pipe(fd) < 0 || (pid = fork()) < 0) {
-		snprintf(err, errsz, "%s: cannot run: %s", s->target,
+		snprintf(err, errsz, "%s: cannot run: %s", cmdline,
 		    argc == 0 ? "empty" : strerror(errno));
 		free(cmd);
 		return SEND_FAILED;
@@ -226,13 +230,12 @@ send_exec(const struct subscriber_info *s, const struct event *ev, int n,
 	}
 	close(fd[0]);
 	/* a program that does not read its input is its own business */
-	(void)!write(fd[1], json, len);
-	(void)!write(fd[1], "\n", 1);
+	(void)!write(fd[1], input, len);
 	close(fd[1]);
 	free(cmd);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			snprintf(err, errsz, "%s: %s", s->target,
+			snprintf(err, errsz, "%s: %s", cmdline,
 			    strerror(errno));
 			return SEND_RETRY;
 		}
@@ -240,23 +243,86 @@ send_exec(const struct subscriber_info *s, const struct event *ev, int n,
 		return SEND_OK;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
 		snprintf(err, errsz, "%s: not found or not runnable",
-		    s->target);
+		    cmdline);
 		return SEND_FAILED;
 	}
 	if (WIFEXITED(status))
-		snprintf(err, errsz, "%s: exit status %d", s->target,
+		snprintf(err, errsz, "%s: exit status %d", cmdline,
 		    WEXITSTATUS(status));
 	else
-		snprintf(err, errsz, "%s: killed by signal %d", s->target,
+		snprintf(err, errsz, "%s: killed by signal %d", cmdline,
 		    WTERMSIG(status));
 	return SEND_RETRY;
+}
+
+static int
+send_exec(const struct subscriber_info *s, const struct event *ev, int n,
+    const char *json, char *err, size_t errsz)
+{
+	char *input;
+	int rc;
+
+	if (asprintf(&input, "%s\n", json) < 0) {
+		snprintf(err, errsz, "out of memory");
+		return SEND_RETRY;
+	}
+	rc = run_program(s->target, input, s, ev, n, err, errsz);
+	free(input);
+	return rc;
+}
+
+/* Header text with no line breaks, so an event cannot add headers. */
+static void
+put_header(FILE *fp, const char *name, const char *value)
+{
+	fprintf(fp, "%s: ", name);
+	for (const char *p = value; *p != '\0'; p++)
+		fputc(*p == '\r' || *p == '\n' ? ' ' : *p, fp);
+	fputc('\n', fp);
+}
+
+/* A plain-text mail through --sendmail (sendmail -t reads To: itself). */
+static int
+send_email(const struct subscriber_info *s, const struct event *ev, int n,
+    char *err, size_t errsz)
+{
+	char *msg = NULL, subject[512], when[TS_BUFSZ];
+	size_t len = 0;
+	FILE *fp = open_memstream(&msg, &len);
+	int firing = 0, rc;
+
+	if (fp == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return SEND_RETRY;
+	}
+	for (int i = 0; i < n; i++)
+		firing += strcmp(ev[i].f[F_STATE], "firing") == 0;
+	snprintf(subject, sizeof subject, "[%s] %s %s (%s)%s",
+	    ev[0].f[F_SEVERITY], ev[0].f[F_ALERT], ev[0].f[F_STATE],
+	    ev[0].f[F_KEY], n > 1 ? " and more" : "");
+	put_header(fp, "To", s->target);
+	put_header(fp, "Subject", subject);
+	put_header(fp, "Content-Type", "text/plain; charset=utf-8");
+	put_header(fp, "X-Alertsend-Receiver", s->name);
+	fprintf(fp, "\n%d alert%s, %d firing:\n\n", n, n == 1 ? "" : "s",
+	    firing);
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "%s  %s %s %s %s: %s (value %s, limit %s)\n",
+		    ts_format_rfc3339(ev[i].ts, when), ev[i].f[F_STATE],
+		    ev[i].f[F_SEVERITY], ev[i].f[F_ALERT], ev[i].f[F_KEY],
+		    ev[i].f[F_MESSAGE], ev[i].f[F_VALUE], ev[i].f[F_LIMIT]);
+	fclose(fp);
+	rc = run_program(policy.sendmail, msg, s, ev, n, err, errsz);
+	free(msg);
+	return rc;
 }
 
 int
 channel_known(const char *channel)
 {
 	return strcmp(channel, "file") == 0 ||
-	    strcmp(channel, "webhook") == 0 || strcmp(channel, "exec") == 0;
+	    strcmp(channel, "webhook") == 0 || strcmp(channel, "exec") == 0 ||
+	    strcmp(channel, "email") == 0;
 }
 
 int
@@ -277,6 +343,8 @@ channel_send(const struct subscriber_info *s, const struct event *ev, int n,
 		rc = send_webhook(s, json, err, errsz);
 	else if (strcmp(s->channel, "exec") == 0)
 		rc = send_exec(s, ev, n, json, err, errsz);
+	else if (strcmp(s->channel, "email") == 0)
+		rc = send_email(s, ev, n, err, errsz);
 	else {
 		snprintf(err, errsz, "unknown channel \"%s\"", s->channel);
 		rc = SEND_FAILED;

@@ -17,8 +17,9 @@ usage(int status)
 {
 	fputs("usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
 	    " [--max-age DUR]\n"
-	    "                 [file ...]\n"
-	    "       alertsend [--db FILE] [--max-age DUR] run [--now]\n"
+	    "                 [--sendmail CMD] [file ...]\n"
+	    "       alertsend [--db FILE] [--max-age DUR] [--sendmail CMD] run"
+	    " [--now]\n"
 	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
 	    " --target TARGET\n"
 	    "                 [--match EXPR ...] [--secret-file FILE |"
@@ -77,6 +78,7 @@ struct options policy = {
 	.repeat = INT64_C(4) * 3600 * TS_US_PER_S,
 	.group_wait = INT64_C(30) * TS_US_PER_S,
 	.max_age = INT64_C(86400) * TS_US_PER_S,
+	.sendmail = "/usr/sbin/sendmail -t",
 };
 
 int
@@ -87,6 +89,7 @@ main(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "group-wait", required_argument, NULL, 'g' },
 		{ "max-age", required_argument, NULL, 'a' },
+		{ "sendmail", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
@@ -107,6 +110,7 @@ main(int argc, char **argv)
 			policy.max_age = ts_from_sec(cli_seconds("--max-age",
 			    optarg, 0, 366 * 86400.0));
 			break;
+		case 's': policy.sendmail = optarg; break;
 		case 'g':
 			policy.group_wait = ts_from_sec(cli_seconds("--group-wait",
 			    optarg, 0, 86400));

@@ -127,8 +127,8 @@ sub_add(const char *path, int argc, char **argv)
 	if (optind != argc - 1 || channel == NULL || target == NULL)
 		cli_usage_error("sub add: NAME --channel CHANNEL --target TARGET");
 	if (!channel_known(channel))
-		cli_usage_error("--channel: not one of file, webhook, exec: "
-		    "'%s'", channel);
+		cli_usage_error("--channel: not one of file, webhook, exec, "
+		    "email: '%s'", channel);
 	db_open(&db, path);
 	st = db_prepare(&db, "INSERT OR REPLACE INTO sub(name, channel, target,"
 	    " match, secret) VALUES (?, ?, ?, ?, ?)");

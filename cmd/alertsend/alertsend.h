@@ -35,9 +35,15 @@ struct options {
 extern struct options policy;
 
 /* db.c */
+#define DB_CACHED_MAX 16
+
 struct db {
 	sqlite3 *h;
 	const char *name;
+	/* statements run per event, prepared once: keyed by their SQL
+	 * literal's address */
+	const char *cached_sql[DB_CACHED_MAX];
+	sqlite3_stmt *cached[DB_CACHED_MAX];
 };
 /* Open (making it if need be) or exit 1 with a message. */
 void db_open(struct db *db, const char *path);
@@ -46,6 +52,9 @@ void db_close(struct db *db);
 int db_exec(struct db *db, const char *sql);
 /* A statement or exit 1 (a bug or a damaged database). */
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/* The statement for a SQL literal, prepared on first use and kept until
+ * db_close(); reset, bindings cleared. The caller must not finalize it. */
+sqlite3_stmt *db_cached(struct db *db, const char *sql);
 /* After a failed step: "alertsend: DB: reason"; returns -1. */
 int db_fail(struct db *db);
 

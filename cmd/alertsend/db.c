@@ -59,6 +59,23 @@ db_prepare(struct db *db, const char *sql)
 	return st;
 }
 
+sqlite3_stmt *
+db_cached(struct db *db, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < DB_CACHED_MAX && db->cached_sql[i] != NULL; i++)
+		if (db->cached_sql[i] == sql) {
+			sqlite3_reset(db->cached[i]);
+			sqlite3_clear_bindings(db->cached[i]);
+			return db->cached[i];
+		}
+	if (i == DB_CACHED_MAX)
+		errx(1, "db_cached: more than %d statements", DB_CACHED_MAX);
+	db->cached_sql[i] = sql;
+	return db->cached[i] = db_prepare(db, sql);
+}
+
 /* Ours, or empty (and so ours to make); anything else is refused. */
 static int
 check_format(struct db *db)
@@ -96,6 +113,7 @@ check_format(struct db *db)
 void
 db_open(struct db *db, const char *path)
 {
+	memset(db, 0, sizeof *db);
 	db->name = path;
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
@@ -112,6 +130,8 @@ db_open(struct db *db, const char *path)
 void
 db_close(struct db *db)
 {
+	for (int i = 0; i < DB_CACHED_MAX && db->cached_sql[i] != NULL; i++)
+		sqlite3_finalize(db->cached[i]);
 	sqlite3_close(db->h);
 	db->h = NULL;
 }

@@ -101,8 +101,13 @@ static const char *
 route(struct db *db, const char *sub, const struct event *e, ts_us now,
     ts_us *next_at)
 {
-	sqlite3_stmt *q = db_prepare(db, "SELECT firing, last_fired FROM notice"
-	    " WHERE sub = ? AND alert = ? AND key = ?");
+	static const char get_sql[] = "SELECT firing, last_fired FROM notice"
+	    " WHERE sub = ? AND alert = ? AND key = ?";
+	static const char set_sql[] = "INSERT OR REPLACE INTO notice(sub,"
+	    " alert, key, firing, last_fired) VALUES (?, ?, ?, ?, ?)";
+	static const char group_sql[] = "SELECT min(next_at) FROM delivery"
+	    " WHERE sub = ? AND state = 'pending' AND attempts = 0";
+	sqlite3_stmt *q = db_cached(db, get_sql);
 	int found, firing = 0, fires = strcmp(e->f[F_STATE], "firing") == 0;
 	ts_us last = 0;
 	const char *state = "pending";
@@ -114,13 +119,12 @@ route(struct db *db, const char *sub, const struct event *e, ts_us now,
 		firing = sqlite3_column_int(q, 0);
 		last = sqlite3_column_int64(q, 1);
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	if (fires && found && firing && e->ts - last < policy.repeat)
 		return "deduped";
 	if (!fires && !firing)
 		return "skipped";
-	q = db_prepare(db, "INSERT OR REPLACE INTO notice(sub, alert, key,"
-	    " firing, last_fired) VALUES (?, ?, ?, ?, ?)");
+	q = db_cached(db, set_sql);
 	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, e->f[F_ALERT], -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, e->f[F_KEY], -1, SQLITE_STATIC);
@@ -128,15 +132,14 @@ route(struct db *db, const char *sub, const struct event *e, ts_us now,
 	sqlite3_bind_int64(q, 5, fires ? e->ts : last);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		state = NULL;
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	/* join the group already waiting, or start one */
-	q = db_prepare(db, "SELECT min(next_at) FROM delivery WHERE sub = ?"
-	    " AND state = 'pending' AND attempts = 0");
+	q = db_cached(db, group_sql);
 	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
 	*next_at = sqlite3_step(q) == SQLITE_ROW &&
 	    sqlite3_column_type(q, 0) != SQLITE_NULL ?
 	    sqlite3_column_int64(q, 0) : now + policy.group_wait;
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return state;
 }
 
@@ -195,14 +198,15 @@ store_event(struct db *db, const struct subs *ss, const struct event *e,
 static ts_us
 next_due(struct db *db)
 {
-	sqlite3_stmt *q = db_prepare(db, "SELECT min(next_at) FROM delivery"
-	    " WHERE state = 'pending'");
+	static const char sql[] = "SELECT min(next_at) FROM delivery"
+	    " WHERE state = 'pending'";
+	sqlite3_stmt *q = db_cached(db, sql);
 	ts_us t = -1;
 
 	if (sqlite3_step(q) == SQLITE_ROW &&
 	    sqlite3_column_type(q, 0) != SQLITE_NULL)
 		t = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return t;
 }
 

@@ -19,15 +19,16 @@
 long long
 silenced_by(struct db *db, const struct event *e, ts_us now)
 {
-	sqlite3_stmt *q = db_prepare(db, "SELECT id, match FROM silence"
-	    " WHERE until > ? ORDER BY id");
+	static const char sql[] = "SELECT id, match FROM silence"
+	    " WHERE until > ? ORDER BY id";
+	sqlite3_stmt *q = db_cached(db, sql);
 	long long id = 0;
 
 	sqlite3_bind_int64(q, 1, now);
 	while (id == 0 && sqlite3_step(q) == SQLITE_ROW)
 		if (match_event((const char *)sqlite3_column_text(q, 1), e))
 			id = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return id;
 }
 

@@ -18,6 +18,7 @@
 struct event {
 	long long id;
 	ts_us ts;
+	ts_us started;          /* a resolved one: when it fired, or 0 */
 	const char *f[EVENT_COLS];      /* the fields as text, borrowed */
 };
 

@@ -31,13 +31,20 @@
 
 #include "alertsend.h"
 
+#define ZERO_TIME "0001-01-01T00:00:00Z"     /* Alertmanager's "not set" */
+
 static json_t *
 alert_json(const struct event *e)
 {
-	char when[TS_BUFSZ];
+	char when[TS_BUFSZ], start[TS_BUFSZ];
 	int resolved = strcmp(e->f[F_STATE], "resolved") == 0;
 
 	ts_format_rfc3339(e->ts, when);
+	if (resolved && e->started != 0)
+		ts_format_rfc3339(e->started, start);
+	else
+		snprintf(start, sizeof start, "%s", resolved ? ZERO_TIME :
+		    when);
 	return json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s},"
 	    " s:s, s:s}",
 	    "status", e->f[F_STATE],
@@ -45,26 +52,54 @@ alert_json(const struct event *e)
 	    e->f[F_SEVERITY], "key", e->f[F_KEY],
 	    "annotations", "message", e->f[F_MESSAGE], "value",
 	    e->f[F_VALUE], "limit", e->f[F_LIMIT],
-	    "startsAt", resolved ? "0001-01-01T00:00:00Z" : when,
-	    "endsAt", resolved ? when : "0001-01-01T00:00:00Z");
+	    "startsAt", start, "endsAt", resolved ? when : ZERO_TIME);
 }
 
-/* The payload: firing if any alert in it fires. */
+/* The members of the objects named member in every alert that all of
+ * them share: Alertmanager's commonLabels and commonAnnotations. */
+static json_t *
+common(json_t *alerts, const char *member)
+{
+	json_t *first = json_object_get(json_array_get(alerts, 0), member);
+	json_t *out = json_deep_copy(first), *a, *v;
+	const char *name;
+	size_t i;
+	void *tmp;
+
+	json_array_foreach(alerts, i, a) {
+		json_t *obj = json_object_get(a, member);
+		json_object_foreach_safe(out, tmp, name, v)
+			if (!json_equal(v, json_object_get(obj, name)))
+				json_object_del(out, name);
+	}
+	return out;
+}
+
+/*
+ * The payload: firing if any alert in it fires. Every event for a
+ * subscriber goes into one group (Alertmanager's group_by: []), so
+ * groupLabels is empty and groupKey names the receiver.
+ */
 static char *
 notification_json(const char *sub, const struct event *ev, int n)
 {
 	json_t *alerts = json_array(), *root;
 	const char *status = "resolved";
-	char *text;
+	char *text, key[512];
 
 	for (int i = 0; i < n; i++) {
 		json_array_append_new(alerts, alert_json(&ev[i]));
 		if (strcmp(ev[i].f[F_STATE], "firing") == 0)
 			status = "firing";
 	}
-	root = json_pack("{s:s, s:s, s:s, s:{}, s:{}, s:o}",
-	    "version", "4", "status", status, "receiver", sub,
-	    "groupLabels", "commonLabels", "alerts", alerts);
+	snprintf(key, sizeof key, "{}:{receiver=\"%s\"}", sub);
+	root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:{}, s:o, s:o, s:s,"
+	    " s:o}",
+	    "version", "4", "groupKey", key, "status", status,
+	    "receiver", sub, "truncatedAlerts", 0, "groupLabels",
+	    "commonLabels", common(alerts, "labels"),
+	    "commonAnnotations", common(alerts, "annotations"),
+	    "externalURL", "", "alerts", alerts);
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return text;

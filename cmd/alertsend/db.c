@@ -7,7 +7,8 @@
 
 #include "alertsend.h"
 
-#define FORMAT "alertsend 1"
+#define FORMAT "alertsend 2"
+#define FORMAT_1 "alertsend 1"
 #define BUSY_MS 60000
 
 static const char schema[] =
@@ -16,7 +17,8 @@ static const char schema[] =
     "INSERT OR IGNORE INTO meta VALUES('format', '" FORMAT "');"
     "CREATE TABLE IF NOT EXISTS sub(name TEXT PRIMARY KEY,"
     " channel TEXT NOT NULL, target TEXT NOT NULL,"
-    " match TEXT NOT NULL DEFAULT '', secret TEXT NOT NULL DEFAULT '');"
+    " match TEXT NOT NULL DEFAULT '', secret TEXT NOT NULL DEFAULT '',"
+    " rate TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
     " received INTEGER NOT NULL, ts INTEGER NOT NULL, alert TEXT NOT NULL,"
     " severity TEXT NOT NULL, state TEXT NOT NULL, key TEXT NOT NULL,"
@@ -24,14 +26,24 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS delivery(id INTEGER PRIMARY KEY,"
     " event INTEGER NOT NULL, sub TEXT NOT NULL, state TEXT NOT NULL,"
     " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
-    " done_at INTEGER, result TEXT);"
+    " done_at INTEGER, result TEXT, started INTEGER, notice INTEGER);"
     "CREATE INDEX IF NOT EXISTS delivery_due ON delivery(state, next_at);"
     "CREATE TABLE IF NOT EXISTS notice(sub TEXT NOT NULL, alert TEXT NOT NULL,"
     " key TEXT NOT NULL, firing INTEGER NOT NULL, last_fired INTEGER NOT NULL,"
     " PRIMARY KEY(sub, alert, key));"
     "CREATE TABLE IF NOT EXISTS silence(id INTEGER PRIMARY KEY,"
     " match TEXT NOT NULL, until INTEGER NOT NULL,"
-    " comment TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);";
+    " comment TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sent(sub TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS sent_sub ON sent(sub, at);";
+
+/* Format 1 to 2: per-subscriber rate limits, a resolved alert's start,
+ * held deliveries' notice (the sent table is made by the schema). */
+static const char upgrade_1[] =
+    "ALTER TABLE sub ADD COLUMN rate TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE delivery ADD COLUMN started INTEGER;"
+    "ALTER TABLE delivery ADD COLUMN notice INTEGER;"
+    "UPDATE meta SET value = '" FORMAT "' WHERE key = 'format';";
 
 int
 db_fail(struct db *db)
@@ -81,15 +93,18 @@ static int
 check_format(struct db *db)
 {
 	sqlite3_stmt *st;
-	int rc, ours = 0, empty = 0;
+	int rc = 0, ours = 0, old = 0, empty = 0;
 
 	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
 		return -1;
 	if (sqlite3_prepare_v2(db->h, "SELECT value FROM meta WHERE key ="
 	    " 'format'", -1, &st, NULL) == SQLITE_OK) {
-		ours = sqlite3_step(st) == SQLITE_ROW &&
-		    strcmp((const char *)sqlite3_column_text(st, 0), FORMAT) ==
-		    0;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(st,
+			    0);
+			ours = strcmp(v, FORMAT) == 0;
+			old = strcmp(v, FORMAT_1) == 0;
+		}
 		sqlite3_finalize(st);
 	} else {
 		st = db_prepare(db, "SELECT count(*) FROM sqlite_schema");
@@ -97,12 +112,15 @@ check_format(struct db *db)
 		    sqlite3_column_int(st, 0) == 0;
 		sqlite3_finalize(st);
 	}
-	if (!ours && !empty) {
+	if (!ours && !old && !empty) {
 		db_exec(db, "ROLLBACK");
 		warnx("%s: not an alertsend database", db->name);
 		return -1;
 	}
-	rc = db_exec(db, schema);
+	if (old)
+		rc = db_exec(db, upgrade_1);
+	if (rc == 0)
+		rc = db_exec(db, schema);
 	if (rc == 0)
 		rc = db_exec(db, "COMMIT");
 	if (rc < 0)

@@ -99,7 +99,7 @@ row_event(struct reader *rd, struct event *e)
  */
 static const char *
 route(struct db *db, const char *sub, const struct event *e, ts_us now,
-    ts_us *next_at)
+    ts_us *next_at, ts_us *started)
 {
 	static const char get_sql[] = "SELECT firing, last_fired FROM notice"
 	    " WHERE sub = ? AND alert = ? AND key = ?";
@@ -124,6 +124,7 @@ route(struct db *db, const char *sub, const struct event *e, ts_us now,
 		return "deduped";
 	if (!fires && !firing)
 		return "skipped";
+	*started = fires ? e->ts : last;
 	q = db_cached(db, set_sql);
 	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, e->f[F_ALERT], -1, SQLITE_STATIC);
@@ -161,12 +162,12 @@ store_event(struct db *db, const struct subs *ss, const struct event *e,
 	silence = silenced_by(db, e, now);
 	snprintf(why, sizeof why, "silenced by silence %lld", silence);
 	for (size_t i = 0; i < ss->n; i++) {
-		ts_us next_at = now;
+		ts_us next_at = now, started = 0;
 		const char *state = "silenced";
 		if (!match_event(ss->s[i].match, e))
 			continue;
 		if (silence == 0 && (state = route(db, ss->s[i].name, e, now,
-		    &next_at)) == NULL)
+		    &next_at, &started)) == NULL)
 			return db_fail(db);
 		sqlite3_reset(ins_delivery);
 		sqlite3_bind_int64(ins_delivery, 1, id);
@@ -188,6 +189,10 @@ store_event(struct db *db, const struct subs *ss, const struct event *e,
 			sqlite3_bind_null(ins_delivery, 6);
 		if (strcmp(state, "pending") == 0)
 			sqlite3_bind_null(ins_delivery, 5);
+		if (started != 0)
+			sqlite3_bind_int64(ins_delivery, 7, started);
+		else
+			sqlite3_bind_null(ins_delivery, 7);
 		if (sqlite3_step(ins_delivery) != SQLITE_DONE)
 			return db_fail(db);
 	}
@@ -284,8 +289,8 @@ intake(struct db *db, FILE *fp, const char *name, int skip_bad)
 	    " ts, alert, severity, state, key, value, lim, message)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_stmt *ins_delivery = db_prepare(db, "INSERT INTO delivery("
-	    "event, sub, state, next_at, done_at, result)"
-	    " VALUES (?, ?, ?, ?, ?, ?)");
+	    "event, sub, state, next_at, done_at, result, started)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
 	int rc = 0;
 
 	(void)skip_bad;
@@ -333,7 +338,8 @@ static int
 deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 {
 	sqlite3_stmt *q = db_prepare(db, "SELECT d.id, d.attempts, e.ts,"
-	    " e.alert, e.severity, e.state, e.key, e.value, e.lim, e.message"
+	    " coalesce(d.started, 0), e.alert, e.severity, e.state, e.key,"
+	    " e.value, e.lim, e.message"
 	    " FROM delivery d JOIN event e ON e.id = d.event WHERE d.sub = ?"
 	    " AND d.state = 'pending' AND d.next_at <= ? ORDER BY d.id LIMIT "
 	    "100");
@@ -350,9 +356,10 @@ deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 		if (sqlite3_column_int(q, 1) > attempts)
 			attempts = sqlite3_column_int(q, 1);
 		ev[n].ts = sqlite3_column_int64(q, 2);
+		ev[n].started = sqlite3_column_int64(q, 3);
 		for (int i = 1; i < EVENT_COLS; i++) {
 			text[n][i] = xstrdup((const char *)
-			    sqlite3_column_text(q, i + 2));
+			    sqlite3_column_text(q, i + 3));
 			ev[n].f[i] = text[n][i];
 		}
 		ev[n].f[F_TS] = "";

@@ -1,0 +1,15 @@
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES('format','alertsend 1');
+CREATE TABLE sub(name TEXT PRIMARY KEY, channel TEXT NOT NULL, target TEXT NOT NULL, match TEXT NOT NULL DEFAULT '', secret TEXT NOT NULL DEFAULT '');
+INSERT INTO sub VALUES('ops','file','nodir/ops.jsonl','severity>=warning','');
+CREATE TABLE event(id INTEGER PRIMARY KEY, received INTEGER NOT NULL, ts INTEGER NOT NULL, alert TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, lim TEXT NOT NULL, message TEXT NOT NULL);
+INSERT INTO event VALUES(1,1795642604421901,1764000000000000,'pump_vib','critical','firing','src=cam1','5.1','4.5','amp 5.1 > 4.5');
+CREATE TABLE delivery(id INTEGER PRIMARY KEY, event INTEGER NOT NULL, sub TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, done_at INTEGER, result TEXT);
+INSERT INTO delivery VALUES(1,1,'ops','pending',1,1795642614425070,1795642604425070,'nodir/ops.jsonl: No such file or directory');
+CREATE TABLE notice(sub TEXT NOT NULL, alert TEXT NOT NULL, key TEXT NOT NULL, firing INTEGER NOT NULL, last_fired INTEGER NOT NULL, PRIMARY KEY(sub, alert, key));
+INSERT INTO notice VALUES('ops','pump_vib','src=cam1',1,1764000000000000);
+CREATE TABLE silence(id INTEGER PRIMARY KEY, match TEXT NOT NULL, until INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);
+CREATE INDEX delivery_due ON delivery(state, next_at);
+COMMIT;

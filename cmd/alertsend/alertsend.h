@@ -32,6 +32,7 @@ struct options {
 	ts_us group_wait;       /* --group-wait: events gathered per subscriber */
 	ts_us max_age;          /* --max-age: a delivery older is given up */
 	const char *sendmail;   /* --sendmail: the email channel's program */
+	const char *rate;       /* --rate: for subscribers without their own */
 };
 extern struct options policy;
 
@@ -72,6 +73,22 @@ int cmd_silence(const char *path, int argc, char **argv);
 /* The first silence in force at now that e matches, or 0. */
 long long silenced_by(struct db *db, const struct event *e, ts_us now);
 
+/* rate.c */
+struct rate {
+	int n;                  /* notifications in per; 0: no limit */
+	ts_us per;
+};
+/* "N/DUR", or "none" or "" for no limit; 0, or -1 if it is none. */
+int rate_parse(const char *s, struct rate *r);
+/* A --rate argument checked; exits 2 if it is not one. */
+const char *rate_option(const char *arg);
+/* Before a subscriber's due deliveries go out (own: its own rate or ""):
+ * hold the fresh ones back if its window is full, else turn what was
+ * held into a pending notice; 0, or -1 after a message. */
+int rate_gate(struct db *db, const char *sub, const char *own, ts_us now);
+/* Count a notification sent (inside the caller's transaction). */
+int rate_sent(struct db *db, const char *sub, const char *own, ts_us now);
+
 /* outbox.c */
 /* Read events from fp and commit them with their deliveries, a burst at a
  * time; 0, or -1 after a message. */
@@ -87,6 +104,7 @@ int cmd_log(const char *path, int argc, char **argv);
 struct subscriber_info {
 	const char *name, *channel, *target;
 	const char *secret;     /* "file:PATH", "env:VAR" or "" */
+	const char *rate;       /* its own --rate, or "" */
 };
 enum { SEND_OK = 0, SEND_RETRY = -1, SEND_FAILED = -2 };
 /* Send one notification of n events to a subscriber: SEND_OK, or

@@ -17,15 +17,16 @@ usage(int status)
 {
 	fputs("usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
 	    " [--max-age DUR]\n"
-	    "                 [--sendmail CMD] [file ...]\n"
-	    "       alertsend [--db FILE] [--max-age DUR] [--sendmail CMD] run"
-	    " [--now]\n"
+	    "                 [--rate N/DUR] [--sendmail CMD] [file ...]\n"
+	    "       alertsend [--db FILE] [--max-age DUR] [--rate N/DUR]"
+	    " [--sendmail CMD] run [--now]\n"
 	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
 	    " --target TARGET\n"
-	    "                 [--match EXPR ...] [--secret-file FILE |"
-	    " --secret-env VAR]\n"
+	    "                 [--match EXPR ...] [--rate N/DUR]\n"
+	    "                 [--secret-file FILE | --secret-env VAR]\n"
 	    "       alertsend [--db FILE] sub list\n"
 	    "       alertsend [--db FILE] sub rm NAME\n"
+	    "       alertsend [--db FILE] [--sendmail CMD] sub test NAME\n"
 	    "       alertsend [--db FILE] silence add --match EXPR ..."
 	    " --until TIME [--comment TEXT]\n"
 	    "       alertsend [--db FILE] silence list\n"
@@ -79,6 +80,7 @@ struct options policy = {
 	.group_wait = INT64_C(30) * TS_US_PER_S,
 	.max_age = INT64_C(86400) * TS_US_PER_S,
 	.sendmail = "/usr/sbin/sendmail -t",
+	.rate = "",
 };
 
 int
@@ -90,6 +92,7 @@ main(int argc, char **argv)
 		{ "group-wait", required_argument, NULL, 'g' },
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "sendmail", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
@@ -111,6 +114,9 @@ main(int argc, char **argv)
 			    optarg, 0, 366 * 86400.0));
 			break;
 		case 's': policy.sendmail = optarg; break;
+		case 'R':
+			policy.rate = rate_option(optarg);
+			break;
 		case 'g':
 			policy.group_wait = ts_from_sec(cli_seconds("--group-wait",
 			    optarg, 0, 86400));

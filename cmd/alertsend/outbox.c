@@ -204,7 +204,7 @@ static ts_us
 next_due(struct db *db)
 {
 	static const char sql[] = "SELECT min(next_at) FROM delivery"
-	    " WHERE state = 'pending'";
+	    " WHERE state IN ('pending', 'held')";
 	sqlite3_stmt *q = db_cached(db, sql);
 	ts_us t = -1;
 
@@ -349,6 +349,10 @@ deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 	char *text[GROUP_MAX][EVENT_COLS] = { { 0 } }, err[512] = "";
 	int n = 0, attempts = 0, ok, sent, rc = 0;
 
+	if (rate_gate(db, si->name, si->rate, now) < 0) {
+		sqlite3_finalize(q);
+		return -1;
+	}
 	sqlite3_bind_text(q, 1, si->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, now);
 	while (n < GROUP_MAX && sqlite3_step(q) == SQLITE_ROW) {
@@ -391,6 +395,8 @@ deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 		if (sqlite3_step(u) != SQLITE_DONE)
 			rc = db_fail(db);
 	}
+	if (rc == 0 && ok)
+		rc = rate_sent(db, si->name, si->rate, now);
 	if (rc == 0)
 		rc = db_exec(db, "COMMIT");
 	if (rc < 0)
@@ -430,9 +436,10 @@ deliver_due(struct db *db)
 {
 	ts_us now = ts_now();
 	sqlite3_stmt *q = db_prepare(db, "SELECT DISTINCT s.name, s.channel,"
-	    " s.target, s.secret FROM delivery d JOIN sub s ON s.name = d.sub"
-	    " WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY s.name");
-	struct { char *name, *channel, *target, *secret; } due[256];
+	    " s.target, s.secret, s.rate FROM delivery d JOIN sub s"
+	    " ON s.name = d.sub WHERE d.state IN ('pending', 'held')"
+	    " AND d.next_at <= ? ORDER BY s.name");
+	struct { char *name, *channel, *target, *secret, *rate; } due[256];
 	int n = 0, rc = expire_old(db, now);
 
 	sqlite3_bind_int64(q, 1, now);
@@ -444,18 +451,20 @@ deliver_due(struct db *db)
 		    2));
 		due[n].secret = xstrdup((const char *)sqlite3_column_text(q,
 		    3));
+		due[n].rate = xstrdup((const char *)sqlite3_column_text(q, 4));
 		n++;
 	}
 	sqlite3_finalize(q);
 	for (int i = 0; i < n; i++) {
 		struct subscriber_info si = { due[i].name, due[i].channel,
-			due[i].target, due[i].secret };
+			due[i].target, due[i].secret, due[i].rate };
 		while (rc == 0 && (rc = deliver_sub(db, &si, now)) == 1)
 			rc = 0;
 		free(due[i].name);
 		free(due[i].channel);
 		free(due[i].target);
 		free(due[i].secret);
+		free(due[i].rate);
 	}
 	return rc;
 }

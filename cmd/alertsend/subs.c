@@ -98,8 +98,9 @@ sub_add(const char *path, int argc, char **argv)
 		{ "match", required_argument, NULL, 'm' },
 		{ "secret-file", required_argument, NULL, 'f' },
 		{ "secret-env", required_argument, NULL, 'e' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 } };
-	const char *channel = NULL, *target = NULL;
+	const char *channel = NULL, *target = NULL, *rate = "";
 	char secret[4096] = "";
 	char *match = xstrdup("");
 	struct db db;
@@ -112,6 +113,8 @@ sub_add(const char *path, int argc, char **argv)
 			channel = optarg;
 		else if (opt == 't')
 			target = optarg;
+		else if (opt == 'r')
+			rate = rate_option(optarg);
 		else if (opt == 'f' || opt == 'e')
 			/* where the secret is, never the secret itself */
 			snprintf(secret, sizeof secret, "%s:%s",
@@ -131,12 +134,13 @@ sub_add(const char *path, int argc, char **argv)
 		    "email: '%s'", channel);
 	db_open(&db, path);
 	st = db_prepare(&db, "INSERT OR REPLACE INTO sub(name, channel, target,"
-	    " match, secret) VALUES (?, ?, ?, ?, ?)");
+	    " match, secret, rate) VALUES (?, ?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, argv[optind], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, match, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, secret, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, rate, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(&db);
 	sqlite3_finalize(st);
 	db_close(&db);
@@ -148,16 +152,16 @@ static int
 sub_list(struct db *db)
 {
 	static const char *const header[] = { "name", "channel", "target",
-		"match" };
+		"match", "rate" };
 	sqlite3_stmt *st = db_prepare(db, "SELECT name, channel, target,"
-	    " replace(match, char(10), ' ') FROM sub ORDER BY name");
+	    " replace(match, char(10), ' '), rate FROM sub ORDER BY name");
 	struct csv_out out;
 	int rc;
 
 	csvout_init(&out, stdout);
-	csvout_row(&out, 4, header);
+	csvout_row(&out, 5, header);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			csvout_str(&out, (const char *)sqlite3_column_text(st,
 			    i));
 		csvout_end(&out);
@@ -166,19 +170,33 @@ sub_list(struct db *db)
 	return rc == SQLITE_DONE ? 0 : db_fail(db);
 }
 
+/* Its deliveries still to make are cancelled with it, in the log. */
 static int
 sub_rm(struct db *db, const char *name)
 {
 	sqlite3_stmt *st = db_prepare(db, "DELETE FROM sub WHERE name = ?");
-	int rc;
+	int rc = db_exec(db, "BEGIN IMMEDIATE");
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db);
+	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db);
 	sqlite3_finalize(st);
 	if (rc == 0 && sqlite3_changes(db->h) == 0) {
 		warnx("sub rm: no subscriber \"%s\"", name);
 		rc = -1;
 	}
+	st = db_prepare(db, "UPDATE delivery SET state = 'cancelled',"
+	    " done_at = ?, result = 'the subscriber was removed'"
+	    " WHERE sub = ? AND state IN ('pending', 'held')");
+	sqlite3_bind_int64(st, 1, ts_now());
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db);
+	sqlite3_finalize(st);
+	if (rc == 0)
+		rc = db_exec(db, "COMMIT");
+	if (rc < 0)
+		db_exec(db, "ROLLBACK");
 	return rc;
 }
 

@@ -115,4 +115,10 @@ int channel_send(const struct subscriber_info *s, const struct event *ev,
 /* Is this a channel we know? */
 int channel_known(const char *channel);
 
+/* syslog.c */
+int send_syslog(const struct subscriber_info *s, const struct event *ev,
+    int n, char *err, size_t errsz);
+/* Is target a syslog channel's "[FACILITY][@DEST]"? */
+int syslog_target_ok(const char *target);
+
 #endif

@@ -14,6 +14,7 @@
  *            ALERT_* variables; exit status 0 is delivered
  *   email    a plain-text mail to the target address through --sendmail
  *            (default "/usr/sbin/sendmail -t"), headers free of line breaks
+ *   syslog   a line per alert to a syslog socket or collector (syslog.c)
  *
  * A secret (a webhook's bearer token) is read from a file or the
  * environment when it is used, never stored, never written to a log.
@@ -357,7 +358,7 @@ channel_known(const char *channel)
 {
 	return strcmp(channel, "file") == 0 ||
 	    strcmp(channel, "webhook") == 0 || strcmp(channel, "exec") == 0 ||
-	    strcmp(channel, "email") == 0;
+	    strcmp(channel, "email") == 0 || strcmp(channel, "syslog") == 0;
 }
 
 int
@@ -380,6 +381,8 @@ channel_send(const struct subscriber_info *s, const struct event *ev, int n,
 		rc = send_exec(s, ev, n, json, err, errsz);
 	else if (strcmp(s->channel, "email") == 0)
 		rc = send_email(s, ev, n, err, errsz);
+	else if (strcmp(s->channel, "syslog") == 0)
+		rc = send_syslog(s, ev, n, err, errsz);
 	else {
 		snprintf(err, errsz, "unknown channel \"%s\"", s->channel);
 		rc = SEND_FAILED;

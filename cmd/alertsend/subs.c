@@ -4,6 +4,7 @@
  *   alertsend sub add NAME --channel CH --target T [--match EXPR ...]
  *   alertsend sub list
  *   alertsend sub rm NAME
+ *   alertsend sub test NAME
  *
  * A match is "COLUMN=GLOB" on any column of the event (alert=pump*,
  * key=src=cam1*) or "severity>=LEVEL" (info < warning < critical); a
@@ -131,7 +132,10 @@ sub_add(const char *path, int argc, char **argv)
 		cli_usage_error("sub add: NAME --channel CHANNEL --target TARGET");
 	if (!channel_known(channel))
 		cli_usage_error("--channel: not one of file, webhook, exec, "
-		    "email: '%s'", channel);
+		    "email, syslog: '%s'", channel);
+	if (strcmp(channel, "syslog") == 0 && !syslog_target_ok(target))
+		cli_usage_error("--target: not [FACILITY][@DEST] (FACILITY user,"
+		    " daemon or local0 to local7): '%s'", target);
 	db_open(&db, path);
 	st = db_prepare(&db, "INSERT OR REPLACE INTO sub(name, channel, target,"
 	    " match, secret, rate) VALUES (?, ?, ?, ?, ?, ?)");
@@ -200,6 +204,40 @@ sub_rm(struct db *db, const char *name)
 	return rc;
 }
 
+/* A test notification now, straight to the subscriber: not through the
+ * outbox, not rate limited, not logged; the result on the terminal. */
+static int
+sub_test(struct db *db, const char *name)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT channel, target, secret, rate"
+	    " FROM sub WHERE name = ?");
+	struct event e = { .ts = ts_now(), .f = { "", "alertsend_test", "info",
+		"firing", name, "", "", "a test notification from alertsend"
+		" (sub test)" } };
+	char err[512] = "";
+	int rc = -1;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		warnx("sub test: no subscriber \"%s\"", name);
+	} else {
+		struct subscriber_info si = { name,
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 3) };
+		if (channel_send(&si, &e, 1, err, sizeof err) == SEND_OK) {
+			printf("%s: a test notification sent (%s %s)\n", name,
+			    si.channel, si.target);
+			rc = 0;
+		} else {
+			warnx("%s: %s: %s", name, si.channel, err);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 cmd_sub(const char *path, int argc, char **argv)
 {
@@ -214,8 +252,11 @@ cmd_sub(const char *path, int argc, char **argv)
 	} else if (argc == 3 && strcmp(argv[1], "rm") == 0) {
 		db_open(&db, path);
 		rc = sub_rm(&db, argv[2]);
+	} else if (argc == 3 && strcmp(argv[1], "test") == 0) {
+		db_open(&db, path);
+		rc = sub_test(&db, argv[2]);
 	} else {
-		cli_usage_error("sub: add NAME ..., list, or rm NAME");
+		cli_usage_error("sub: add NAME ..., list, rm NAME or test NAME");
 	}
 	db_close(&db);
 	return rc;

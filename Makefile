@@ -121,8 +121,7 @@ FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c)
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(wildcard lib/*.c) $(LIBS) $(CRYPTO_LIBS)
-# alertsend's intake: its sources but main.c, whose options the target
-# defines itself.
+# alertsend's intake: its sources but main.c.
 ALERTSEND_FUZZ_SRC = $(filter-out cmd/alertsend/main.c,$(wildcard cmd/alertsend/*.c))
 $(B)/fuzz/fuzz_alertsend: tests/fuzz/fuzz_alertsend.c $(ALERTSEND_FUZZ_SRC) \
 		$(wildcard cmd/alertsend/*.h lib/*.c lib/*.h)

@@ -75,14 +75,6 @@ run(const char *path, int now)
 	return rc < 0 ? 1 : 0;
 }
 
-struct options policy = {
-	.repeat = INT64_C(4) * 3600 * TS_US_PER_S,
-	.group_wait = INT64_C(30) * TS_US_PER_S,
-	.max_age = INT64_C(86400) * TS_US_PER_S,
-	.sendmail = "/usr/sbin/sendmail -t",
-	.rate = "",
-};
-
 int
 main(int argc, char **argv)
 {

@@ -24,6 +24,15 @@
 #define RETRY_FIRST_S 10
 #define RETRY_MAX_S 3600
 
+/* The defaults; main() sets them from the options. */
+struct options policy = {
+	.repeat = INT64_C(4) * 3600 * TS_US_PER_S,
+	.group_wait = INT64_C(30) * TS_US_PER_S,
+	.max_age = INT64_C(86400) * TS_US_PER_S,
+	.sendmail = "/usr/sbin/sendmail -t",
+	.rate = "",
+};
+
 struct subscriber {
 	char *name, *match;
 };

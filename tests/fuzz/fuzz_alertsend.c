@@ -11,15 +11,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* main.c's options, which this target replaces. */
-struct options policy = {
-	.repeat = INT64_C(4) * 3600 * TS_US_PER_S,
-	.group_wait = INT64_C(30) * TS_US_PER_S,
-	.max_age = INT64_C(86400) * TS_US_PER_S,
-	.sendmail = "/bin/false",
-	.rate = "",
-};
-
 static long long
 count(struct db *db, const char *sql)
 {

@@ -116,7 +116,8 @@ asan: deps
 # libFuzzer targets: clang only, one binary per tests/fuzz/fuzz_*.c.
 FUZZTIME ?= 60
 FUZZ_CC ?= clang
-FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -Ilib
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Ilib
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
 	@mkdir -p $(@D)

@@ -511,7 +511,8 @@ batch_take_buffers(struct batch *b, struct csv_in *src)
 		src->off = xreallocarray(src->off, src->offcap,
 		    sizeof *src->off);
 	}
-	memcpy(src->buf, b->bytes + src->base_len, tail);
+	if (tail > 0)   /* b->bytes may be NULL when nothing was read */
+		memcpy(src->buf, b->bytes + src->base_len, tail);
 	for (size_t i = 0; i < tailnf; i++)
 		src->off[i] = b->off[src->base_nf + i] - src->base_len;
 	src->len = tail;

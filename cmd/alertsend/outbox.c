@@ -420,14 +420,17 @@ deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 }
 
 /* Deliveries still failing --max-age after their event came in are given
- * up: an alert a day late helps no one, and the log says so. */
+ * up: an alert a day late helps no one, and the log says so. Only those
+ * due now are looked at (the rest are not about to be sent), each looking
+ * up its event by key: "event IN (SELECT ... WHERE received < ?)" read
+ * the whole event table on every call. */
 static int
 expire_old(struct db *db, ts_us now)
 {
 	sqlite3_stmt *q = db_prepare(db, "UPDATE delivery SET state ="
-	    " 'expired', done_at = ?, result = 'not delivered within --max-age'"
-	    " WHERE state = 'pending' AND event IN (SELECT id FROM event"
-	    " WHERE received < ?)");
+	    " 'expired', done_at = ?1, result = 'not delivered within --max-age'"
+	    " WHERE state = 'pending' AND next_at <= ?1 AND (SELECT received"
+	    " FROM event WHERE id = delivery.event) < ?2");
 	int rc;
 
 	sqlite3_bind_int64(q, 1, now);

@@ -1,0 +1,278 @@
+/*
+ * crowdagg: crowd windows from detections. See crowdagg(1).
+ *
+ * Reads the detections CSV that people writes (ts,src,frame,track,kind,
+ * x,y,w,h,score and optionally person,age,gender,emotion) and writes one
+ * row per source and window: frames, unique visitors, peak and mean
+ * count, crossings, dwell, and demographics when the columns exist.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "crowdagg.h"
+
+#define MAX_OVERLAP 1000        /* windows one row may belong to */
+
+struct options {
+	ts_us window, slide, lateness, partial;
+	const char *kind, *time_col;
+	int skip_bad, iso;
+};
+
+/* The input's columns: required ones >= 0, optional ones -1 if absent. */
+struct columns {
+	int ts, src, frame, track, kind, score, person, gender, age, emotion;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs("usage: crowdagg [--window DUR] [--slide DUR] [--lateness DUR]"
+	    " [--partial[=DUR]]\n"
+	    "                [--kind KIND] [--time COLUMN] [--iso]"
+	    " [--skip-bad] [file ...]\n", status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+static int
+find_columns(struct csv_in *in, const char *time_col, struct columns *c)
+{
+	static const char *const need[] = { "src", "frame", "track", "kind" };
+	int *req[] = { &c->src, &c->frame, &c->track, &c->kind };
+
+	if ((c->ts = csvin_col(in, time_col)) < 0) {
+		warnx("%s: no column \"%s\" (detections have ts,src,frame,"
+		    "track,kind,x,y,w,h,score)", csvin_name(in), time_col);
+		return -1;
+	}
+	for (int i = 0; i < 4; i++)
+		if ((*req[i] = csvin_col(in, need[i])) < 0) {
+			warnx("%s: no column \"%s\" (detections have ts,src,"
+			    "frame,track,kind,x,y,w,h,score)", csvin_name(in),
+			    need[i]);
+			return -1;
+		}
+	c->score = csvin_col(in, "score");
+	c->person = csvin_col(in, "person");
+	c->gender = csvin_col(in, "gender");
+	c->age = csvin_col(in, "age");
+	c->emotion = csvin_col(in, "emotion");
+	return 0;
+}
+
+static const char *
+field_or_empty(struct csv_in *in, int col)
+{
+	return col < 0 ? "" : csvin_field(in, (size_t)col);
+}
+
+/* The current record as a row; -1 with csvin_error() if it is not one. */
+static int
+read_row(struct csv_in *in, const struct columns *c, const char *kind,
+    struct row *r)
+{
+	const char *k = csvin_field(in, (size_t)c->kind);
+	double count;
+
+	if (ts_parse(csvin_field(in, (size_t)c->ts), &r->ts) < 0)
+		return csvin_field_error(in, (size_t)c->ts, "not a time");
+	r->src = csvin_field(in, (size_t)c->src);
+	r->frame = csvin_field(in, (size_t)c->frame);
+	r->track = csvin_field(in, (size_t)c->track);
+	r->person = field_or_empty(in, c->person);
+	r->gender = field_or_empty(in, c->gender);
+	r->age = field_or_empty(in, c->age);
+	r->emotion = field_or_empty(in, c->emotion);
+	r->count = 0;
+	if (strcmp(k, kind) == 0)
+		r->kind = ROW_DETECTION;
+	else if (strcmp(k, "frame") == 0)
+		r->kind = ROW_FRAME;
+	else if (strcmp(k, "in") == 0)
+		r->kind = ROW_IN;
+	else if (strcmp(k, "out") == 0)
+		r->kind = ROW_OUT;
+	else
+		r->kind = ROW_OTHER;
+	if (r->kind == ROW_FRAME) {
+		if (c->score < 0)
+			return csvin_field_error(in, (size_t)c->kind,
+			    "a frame row, but no score column for its count");
+		if (csvin_double(in, (size_t)c->score, &count) < 0)
+			return -1;
+		if (count < 0 || count != floor(count) || count > 1e9)
+			return csvin_field_error(in, (size_t)c->score,
+			    "a frame row's count is a whole number");
+		r->count = (long)count;
+	}
+	return 0;
+}
+
+struct run {
+	const struct options *opt;
+	struct windows *ws;
+	long late, skipped;
+};
+
+/* One input, after the first's header fixed the output's columns. */
+static int
+aggregate(struct run *run, struct csv_in *in, const struct columns *c)
+{
+	struct row r;
+	int rc;
+
+	while ((rc = csvin_read(in)) > 0) {
+		if (read_row(in, c, run->opt->kind, &r) < 0) {
+			if (!run->opt->skip_bad) {
+				warnx("%s", csvin_error(in));
+				return -1;
+			}
+			if (run->skipped++ < 5)
+				warnx("%s (skipped)", csvin_error(in));
+			continue;
+		}
+		run->late += windows_add(run->ws, &r);
+	}
+	if (rc < 0)
+		warnx("%s", csvin_error(in));
+	return rc;
+}
+
+static int
+layout_check(const struct layout *first, const struct layout *now,
+    const char *name)
+{
+	if (first->persons == now->persons && first->gender == now->gender &&
+	    first->age == now->age && first->emotion == now->emotion)
+		return 0;
+	warnx("%s: its person/gender/age/emotion columns differ from the "
+	    "first input's", name);
+	return -1;
+}
+
+static int
+run_inputs(const struct options *opt, int n, char **names)
+{
+	struct run run = { .opt = opt };
+	struct layout first = { 0 }, lay;
+	int status = 0;
+
+	for (int i = 0; i < (n > 0 ? n : 1); i++) {
+		const char *name = n > 0 ? names[i] : "stdin";
+		FILE *fp = n > 0 && strcmp(names[i], "-") != 0 ?
+		    fopen(names[i], "r") : stdin;
+		struct csv_in *in;
+		struct columns c;
+
+		if (fp == NULL) {
+			warn("%s", name);
+			status = 1;
+			break;
+		}
+		in = csvin_new(fp, name);
+		if (csvin_header(in) < 0) {
+			warnx("%s", csvin_error(in));
+			status = 1;
+		} else if (find_columns(in, opt->time_col, &c) < 0) {
+			status = 1;
+		} else {
+			lay = (struct layout){ c.person >= 0, c.gender >= 0,
+				c.age >= 0, c.emotion >= 0, opt->partial > 0,
+				opt->iso };
+			if (run.ws == NULL) {
+				first = lay;
+				run.ws = windows_new(opt->window, opt->slide,
+				    opt->lateness, opt->partial, &lay, stdout);
+				windows_header(run.ws);
+				fflush(stdout);   /* a live pipe sees it now */
+			} else if (layout_check(&first, &lay, name) < 0) {
+				status = 1;
+			}
+			csvin_background(in);
+			if (status == 0 && aggregate(&run, in, &c) < 0)
+				status = 1;
+		}
+		csvin_free(in);
+		if (fp != stdin)
+			fclose(fp);
+		if (status != 0)
+			break;
+	}
+	/* what was read counts, even when a later row was bad */
+	if (run.ws != NULL) {
+		windows_flush(run.ws);
+		windows_free(run.ws);
+	}
+	if (run.skipped > 0)
+		warnx("%ld bad rows skipped", run.skipped);
+	if (run.late > 0)
+		warnx("%ld rows came after their windows were written "
+		    "(--lateness)", run.late);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "window", required_argument, NULL, 'w' },
+		{ "slide", required_argument, NULL, 's' },
+		{ "lateness", required_argument, NULL, 'l' },
+		{ "partial", optional_argument, NULL, 'p' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "time", required_argument, NULL, 't' },
+		{ "iso", no_argument, NULL, 'i' },
+		{ "skip-bad", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
+	struct options opt = { .window = ts_from_sec(3600), .kind = "person",
+		.time_col = "ts" };
+	int o;
+
+	cli_init(argv);
+	while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (o) {
+		case 'w':
+			opt.window = ts_from_sec(cli_seconds("--window", optarg,
+			    0.001, 366 * 86400.0));
+			break;
+		case 's':
+			opt.slide = ts_from_sec(cli_seconds("--slide", optarg,
+			    0.001, 366 * 86400.0));
+			break;
+		case 'l':
+			opt.lateness = ts_from_sec(cli_seconds("--lateness",
+			    optarg, 0, 366 * 86400.0));
+			break;
+		case 'p':
+			opt.partial = ts_from_sec(optarg == NULL ? 60 :
+			    cli_seconds("--partial", optarg, 0.001, 86400));
+			break;
+		case 'k': opt.kind = optarg; break;
+		case 't': opt.time_col = optarg; break;
+		case 'i': opt.iso = 1; break;
+		case 'b': opt.skip_bad = 1; break;
+		case 'h': usage(0);
+		case 'V': cli_version();
+		default: cli_usage_hint();
+		}
+	}
+	if (opt.slide == 0)
+		opt.slide = opt.window;
+	if (opt.slide > opt.window)
+		cli_usage_error("--slide: longer than --window leaves gaps");
+	if (opt.window / opt.slide > MAX_OVERLAP)
+		cli_usage_error("--slide: a row would be in more than %d "
+		    "windows", MAX_OVERLAP);
+	if (strcmp(opt.kind, "frame") == 0 || strcmp(opt.kind, "in") == 0 ||
+	    strcmp(opt.kind, "out") == 0)
+		cli_usage_error("--kind: \"%s\" rows are not detections",
+		    opt.kind);
+	return cli_finish(run_inputs(&opt, argc - optind, argv + optind));
+}

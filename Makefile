@@ -130,6 +130,13 @@ $(B)/fuzz/fuzz_alertsend: tests/fuzz/fuzz_alertsend.c $(ALERTSEND_FUZZ_SRC) \
 	$(FUZZ_CC) $(FUZZ_FLAGS) -D_GNU_SOURCE -Icmd/alertsend -o $@ $< \
 		$(ALERTSEND_FUZZ_SRC) $(wildcard lib/*.c) $(LIBS_alertsend) $(LIBS) \
 		$(CRYPTO_LIBS)
+# crowdagg's windows: its sources but main.c.
+CROWDAGG_FUZZ_SRC = $(filter-out cmd/crowdagg/main.c,$(wildcard cmd/crowdagg/*.c))
+$(B)/fuzz/fuzz_crowdagg: tests/fuzz/fuzz_crowdagg.c $(CROWDAGG_FUZZ_SRC) \
+		$(wildcard cmd/crowdagg/*.h lib/*.c lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -D_GNU_SOURCE -Icmd/crowdagg -o $@ $< \
+		$(CROWDAGG_FUZZ_SRC) $(wildcard lib/*.c) $(LIBS) $(CRYPTO_LIBS)
 fuzz-build: $(FUZZ_BIN)
 fuzz: fuzz-build
 	tests/fuzz/run --build $(B) --seconds $(FUZZTIME)

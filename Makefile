@@ -42,6 +42,7 @@ LIBS = $(CSV_LIBS) -lm -pthread
 LIBS_frames = $(AV_LIBS)
 CFLAGS_frames = $(AV_CFLAGS)
 LIBS_motionpts = $(OPENCV_LIBS) -lstdc++
+LIBS_people = $(OPENCV_LIBS) -lstdc++
 FFTW_LIBS := $(shell $(PKG_CONFIG) --libs fftw3 2>/dev/null || echo -lfftw3)
 LIBS_spectrum = $(FFTW_LIBS)
 SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)

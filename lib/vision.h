@@ -10,6 +10,7 @@
 #ifndef VISION_H
 #define VISION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -70,6 +71,31 @@ void vis_track(struct vis_tracker *t, const struct vis_image *img, int n,
  * to (x2, y2), in grey level v. */
 void vis_draw_marker(uint8_t *data, int w, int h, int stride, float x,
     float y, float x2, float y2, uint8_t v);
+
+/* A detection: a box in image pixels and the detector's score (HOG: the
+ * SVM's margin; a cascade: how many neighbouring windows agreed). */
+struct vis_box {
+	float x, y, w, h, score;
+};
+
+struct vis_detector;
+
+/* OpenCV's HOG people detector (its default people SVM, 64x128 window). */
+struct vis_detector *vis_people_new(void);
+/* A Haar or LBP cascade from its XML file; NULL if it cannot be loaded. */
+struct vis_detector *vis_cascade_new(const char *path);
+void vis_detector_free(struct vis_detector *d);
+/* Up to max detections in a gray image, looked for in a copy scaled by
+ * scale (1: as it is; 0.5: half size, four times faster, only larger
+ * objects), boxes in img's pixels. Returns the number written, or -1
+ * with OpenCV's reason in err. */
+int vis_detect(struct vis_detector *d, const struct vis_image *img,
+    double scale, struct vis_box *out, int max, char *err, size_t errsz);
+
+/* Draw a rectangle and (if label is not NULL) a label above it on a gray
+ * image, in grey level v. */
+void vis_draw_box(uint8_t *data, int w, int h, int stride, struct vis_rect r,
+    const char *label, uint8_t v);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,344 @@
+/*
+ * people: persons (OpenCV's HOG detector) or faces (a Haar or LBP
+ * cascade) in a Y4M stream, tracked across frames, as detections CSV.
+ * See people(1).
+ *
+ * For every frame: a row per tracked detection in view, an "in" or "out"
+ * row per crossing of --line, then one "frame" row with the count, so a
+ * frame with nobody in it is seen downstream. Detection runs every
+ * --every frames, and not at all while nothing moves; in between, tracks
+ * move along their motion.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "people.h"
+#include "xalloc.h"
+#include "y4m.h"
+
+#define MAX_BOXES 512
+#define FACE_CASCADE \
+	"/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+#define STILL_STEP 4            /* motion gating samples every 4th pixel */
+
+struct options {
+	const char *detect, *cascade, *src, *overlay;
+	int every, threads, iso, has_line, max_missed, confirm, verbose;
+	double scale, still;
+	struct line line;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs("usage: people [-v] [--detect person|face] [--cascade FILE]"
+	    " [--every N] [--scale F]\n"
+	    "              [--still LEVEL] [--line X1,Y1,X2,Y2]"
+	    " [--overlay FILE.y4m] [--src ID]\n"
+	    "              [--max-missed N] [--confirm N] [--threads N]"
+	    " [--iso] [input]\n", status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+struct output {
+	struct csv_out csv;
+	const char *src, *kind;
+	int iso;
+	FILE *overlay;
+	struct y4m_info overlay_info;
+	uint8_t *overlay_buf;
+};
+
+static void
+row_start(struct output *out, const char *ts, long frame, long track,
+    const char *kind)
+{
+	csvout_str(&out->csv, ts);
+	csvout_str(&out->csv, out->src);
+	csvout_long(&out->csv, frame);
+	if (track > 0)
+		csvout_long(&out->csv, track);
+	else
+		csvout_str(&out->csv, "");
+	csvout_str(&out->csv, kind);
+}
+
+static void
+row_box(struct output *out, const struct track *t, int with_score)
+{
+	csvout_double(&out->csv, t->x, 1);
+	csvout_double(&out->csv, t->y, 1);
+	csvout_double(&out->csv, t->w, 1);
+	csvout_double(&out->csv, t->h, 1);
+	if (with_score)
+		csvout_double(&out->csv, t->score, 3);
+	else
+		csvout_str(&out->csv, "");
+	csvout_end(&out->csv);
+}
+
+/* This frame's rows: detections, crossings, then the count. */
+static void
+write_frame(struct output *out, struct tracker *tr, const struct options *opt,
+    long frame, ts_us ts)
+{
+	char t[TS_BUFSZ];
+	long count = 0;
+
+	ts_format(ts, out->iso, t);
+	for (int i = 0; i < tr->n; i++)
+		if (track_visible(tr, &tr->t[i])) {
+			row_start(out, t, frame, tr->t[i].id, out->kind);
+			row_box(out, &tr->t[i], 1);
+			count++;
+		}
+	for (int i = 0; i < tr->n; i++) {
+		struct track *k = &tr->t[i];
+		int c = opt->has_line && track_visible(tr, k) ?
+		    line_crossed(&opt->line, k) : 0;
+		if (c != 0) {
+			row_start(out, t, frame, k->id, c > 0 ? "in" : "out");
+			row_box(out, k, 0);
+		}
+	}
+	row_start(out, t, frame, 0, "frame");
+	for (int i = 0; i < 4; i++)
+		csvout_str(&out->csv, "");
+	csvout_long(&out->csv, count);
+	csvout_end(&out->csv);
+}
+
+static void
+open_overlay(struct output *out, const char *path, const struct y4m_info *in)
+{
+	if ((out->overlay = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	out->overlay_info = *in;
+	out->overlay_info.chroma = Y4M_MONO;
+	out->overlay_buf = xmalloc((size_t)in->width * (size_t)in->height);
+	if (y4m_write_header(out->overlay, &out->overlay_info) < 0)
+		err(1, "%s", path);
+}
+
+/* The frame with each shown track boxed and numbered, and the line. */
+static void
+write_overlay(struct output *out, const struct tracker *tr,
+    const struct options *opt, const uint8_t *luma,
+    const struct y4m_frame *f)
+{
+	const struct y4m_info *in = &out->overlay_info;
+	char id[32];
+
+	memcpy(out->overlay_buf, luma, (size_t)in->width * (size_t)in->height);
+	for (int i = 0; i < tr->n; i++) {
+		const struct track *t = &tr->t[i];
+		struct vis_rect r = { (int)t->x, (int)t->y, (int)t->w,
+			(int)t->h };
+		if (!track_visible(tr, t))
+			continue;
+		snprintf(id, sizeof id, "%ld", t->id);
+		vis_draw_box(out->overlay_buf, in->width, in->height,
+		    in->width, r, id, 255);
+	}
+	if (opt->has_line)
+		vis_draw_marker(out->overlay_buf, in->width, in->height,
+		    in->width, opt->line.x1, opt->line.y1, opt->line.x2,
+		    opt->line.y2, 0);
+	if (y4m_write_frame(out->overlay, in, out->overlay_buf, f->has_pts,
+	    f->pts) < 0 || fflush(out->overlay) == EOF)
+		err(1, "%s", opt->overlay);
+}
+
+/* Mean absolute grey difference between two frames, on a sparse grid:
+ * below --still, nothing moved and detection can wait. */
+static double
+motion(const uint8_t *a, const uint8_t *b, int w, int h)
+{
+	long long sum = 0, n = 0;
+
+	for (int y = 0; y < h; y += STILL_STEP)
+		for (int x = 0; x < w; x += STILL_STEP) {
+			int d = a[(size_t)y * w + x] - b[(size_t)y * w + x];
+			sum += d < 0 ? -d : d;
+			n++;
+		}
+	return n > 0 ? (double)sum / (double)n : 0;
+}
+
+static struct vis_detector *
+make_detector(const struct options *opt)
+{
+	struct vis_detector *d;
+
+	FILE *fp;
+
+	if (strcmp(opt->detect, "person") == 0)
+		d = vis_people_new();
+	else if ((fp = fopen(opt->cascade, "r")) == NULL)
+		err(1, "%s", opt->cascade);     /* before OpenCV's own words */
+	else if (fclose(fp), (d = vis_cascade_new(opt->cascade)) == NULL)
+		errx(1, "%s: cannot load this cascade (Debian's opencv-data "
+		    "has them; or give --cascade FILE)", opt->cascade);
+	if (d == NULL)
+		errx(1, "out of memory");
+	return d;
+}
+
+static int
+run(const struct options *opt, FILE *in, const char *name)
+{
+	struct y4m_reader r;
+	struct y4m_frame f;
+	struct output out = { .iso = opt->iso, .kind = opt->detect };
+	struct vis_detector *det;
+	struct vis_box *box = xcalloc(MAX_BOXES, sizeof *box);
+	struct tracker tr;
+	uint8_t *frame, *last = NULL;
+	char why[512];
+	int rc, n;
+	long rounds = 0, still = 0;
+
+	if (y4m_open(&r, in, name) < 0) {
+		warnx("%s", r.err);
+		return 1;
+	}
+	det = make_detector(opt);
+	tracker_init(&tr, opt->max_missed, opt->confirm);
+	out.src = opt->src ? opt->src : r.info.src[0] ? r.info.src : "stdin";
+	frame = xmalloc(r.frame_size);
+	if (opt->overlay)
+		open_overlay(&out, opt->overlay, &r.info);
+	csvout_init(&out.csv, stdout);
+	fputs("ts,src,frame,track,kind,x,y,w,h,score\n", stdout);
+	while ((rc = y4m_read_frame(&r, frame, &f)) > 0) {
+		/* the luma plane comes first whatever the colour space */
+		struct vis_image img = { frame, r.info.width, r.info.height,
+			r.info.width };
+		tracker_predict(&tr);
+		if (f.index % opt->every == 0) {
+			if (last != NULL && motion(frame, last, img.w, img.h) <
+			    opt->still) {
+				tracker_hold(&tr);
+				still++;
+			} else {
+				rounds++;
+				if ((n = vis_detect(det, &img, opt->scale, box,
+				    MAX_BOXES, why, sizeof why)) < 0)
+					errx(1, "%s: frame %ld: %s", name,
+					    f.index, why);
+				tracker_update(&tr, box, n, f.index);
+				if (last == NULL)
+					last = xmalloc((size_t)img.w * img.h);
+				memcpy(last, frame, (size_t)img.w * img.h);
+			}
+		}
+		write_frame(&out, &tr, opt, f.index, r.info.t0 + f.pts);
+		if (out.overlay)
+			write_overlay(&out, &tr, opt, frame, &f);
+		fflush(stdout);
+		cli_check_write(stdout, "stdout");
+	}
+	if (rc < 0)
+		warnx("%s", r.err);
+	if (opt->verbose)
+		warnx("%ld frames, %ld detection rounds, %ld skipped (nothing "
+		    "moved), %ld tracks", r.nframes, rounds, still,
+		    tr.next_id - 1);
+	vis_detector_free(det);
+	tracker_free(&tr);
+	free(box);
+	free(frame);
+	free(last);
+	free(out.overlay_buf);
+	if (out.overlay && fclose(out.overlay) == EOF)
+		err(1, "%s", opt->overlay);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "detect", required_argument, NULL, 'd' },
+		{ "cascade", required_argument, NULL, 'c' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "scale", required_argument, NULL, 's' },
+		{ "still", required_argument, NULL, 'S' },
+		{ "line", required_argument, NULL, 'l' },
+		{ "overlay", required_argument, NULL, 'o' },
+		{ "src", required_argument, NULL, 'r' },
+		{ "max-missed", required_argument, NULL, 'm' },
+		{ "confirm", required_argument, NULL, 'C' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "iso", no_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
+	struct options opt = { .detect = "person", .cascade = FACE_CASCADE,
+		.every = 3, .scale = 1, .still = 1.0, .max_missed = 2,
+		.confirm = 1, .threads = -1 };
+	int c, line[4], status;
+	FILE *in = stdin;
+	const char *name = "stdin";
+
+	cli_init(argv);
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (strcmp(optarg, "person") != 0 &&
+			    strcmp(optarg, "face") != 0)
+				cli_usage_error("--detect: person or face: "
+				    "'%s'", optarg);
+			opt.detect = optarg;
+			break;
+		case 'c': opt.cascade = optarg; break;
+		case 'e': opt.every = (int)cli_long("--every", optarg, 1, 1000);
+			break;
+		case 's': opt.scale = cli_double("--scale", optarg, 0.05, 4);
+			break;
+		case 'S': opt.still = cli_double("--still", optarg, 0, 255);
+			break;
+		case 'l':
+			cli_ints("--line", optarg, ',', 4, line);
+			opt.line = (struct line){ (float)line[0],
+				(float)line[1], (float)line[2],
+				(float)line[3] };
+			opt.has_line = 1;
+			break;
+		case 'o': opt.overlay = optarg; break;
+		case 'r': opt.src = cli_src(optarg); break;
+		case 'm': opt.max_missed = (int)cli_long("--max-missed",
+			    optarg, 0, 1000);
+			break;
+		case 'C': opt.confirm = (int)cli_long("--confirm", optarg, 1,
+			    1000);
+			break;
+		case 't': opt.threads = (int)cli_long("--threads", optarg, 0,
+			    256);
+			break;
+		case 'i': opt.iso = 1; break;
+		case 'v': opt.verbose = 1; break;
+		case 'h': usage(0);
+		case 'V': cli_version();
+		default: cli_usage_hint();
+		}
+	}
+	if (optind < argc - 1)
+		cli_usage_error("one input at most");
+	if (optind == argc - 1 && strcmp(argv[optind], "-") != 0) {
+		name = argv[optind];
+		if ((in = fopen(name, "r")) == NULL)
+			err(1, "%s", name);
+	}
+	if (opt.threads >= 0)
+		vis_set_threads(opt.threads);
+	status = run(&opt, in, name);
+	if (in != stdin)
+		fclose(in);
+	return cli_finish(status);
+}

@@ -196,7 +196,7 @@ run(const struct options *opt, FILE *in, const char *name)
 	struct y4m_frame f;
 	struct output out = { .iso = opt->iso, .kind = opt->detect };
 	struct vis_detector *det;
-	struct vis_box *box = xcalloc(MAX_BOXES, sizeof *box);
+	struct vis_box *box;
 	struct tracker tr;
 	uint8_t *frame, *last = NULL;
 	char why[512];
@@ -207,6 +207,7 @@ run(const struct options *opt, FILE *in, const char *name)
 		warnx("%s", r.err);
 		return 1;
 	}
+	box = xcalloc(MAX_BOXES, sizeof *box);
 	det = make_detector(opt);
 	tracker_init(&tr, opt->max_missed, opt->confirm);
 	out.src = opt->src ? opt->src : r.info.src[0] ? r.info.src : "stdin";

@@ -3,11 +3,13 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/dnn.hpp>
 #include <opencv2/objdetect.hpp>
 #include <opencv2/video/tracking.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <vector>
 
@@ -203,11 +205,29 @@ vis_draw_marker(uint8_t *data, int w, int h, int stride, float x, float y,
 	cv::line(m, a, b, cv::Scalar(v), 1, cv::LINE_AA, 4);
 }
 
+// OpenCV's reason, on one line (its messages end in a line break).
+static void
+set_err(char *err, size_t errsz, const cv::Exception &e)
+{
+	size_t n;
+
+	snprintf(err, errsz, "%s", e.what());
+	n = strlen(err);
+	while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+		err[--n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (err[i] == '\n')
+			err[i] = ' ';
+}
+
 struct vis_detector {
-	bool hog;
+	enum { HOG, CASCADE, DNN } kind;
 	cv::HOGDescriptor people;
 	cv::CascadeClassifier cascade;
-	cv::Mat scaled;
+	cv::dnn::Net net;
+	cv::Size net_size;
+	double min_score;
+	cv::Mat scaled, bgr;
 };
 
 extern "C" struct vis_detector *
@@ -217,7 +237,7 @@ vis_people_new(void)
 
 	if (d == nullptr)
 		return nullptr;
-	d->hog = true;
+	d->kind = vis_detector::HOG;
 	d->people.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
 	return d;
 }
@@ -229,7 +249,7 @@ vis_cascade_new(const char *path)
 
 	if (d == nullptr)
 		return nullptr;
-	d->hog = false;
+	d->kind = vis_detector::CASCADE;
 	try {
 		if (!d->cascade.load(path)) {
 			delete d;
@@ -240,6 +260,65 @@ vis_cascade_new(const char *path)
 		return nullptr;
 	}
 	return d;
+}
+
+extern "C" struct vis_detector *
+vis_dnn_new(const char *path, int w, int h, double min_score, char *err,
+    size_t errsz)
+{
+	vis_detector *d = new (std::nothrow) vis_detector();
+
+	if (d == nullptr) {
+		snprintf(err, errsz, "out of memory");
+		return nullptr;
+	}
+	d->kind = vis_detector::DNN;
+	d->net_size = cv::Size(w, h);
+	d->min_score = min_score;
+	try {
+		d->net = cv::dnn::readNetFromONNX(path);
+	} catch (const cv::Exception &e) {
+		set_err(err, errsz, e);
+		delete d;
+		return nullptr;
+	}
+	if (d->net.empty()) {
+		snprintf(err, errsz, "not a network OpenCV can run");
+		delete d;
+		return nullptr;
+	}
+	return d;
+}
+
+// SSD rows (image, label, score, x1, y1, x2, y2), corners in 0..1 of the
+// image, clipped to it.
+static void
+detect_dnn(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
+    std::vector<double> &score)
+{
+	cv::cvtColor(m, d->bgr, cv::COLOR_GRAY2BGR);
+	d->net.setInput(cv::dnn::blobFromImage(d->bgr, 1.0, d->net_size,
+	    cv::Scalar(104, 177, 123)));
+	cv::Mat out = d->net.forward();
+	if (out.total() % 7 != 0)
+		CV_Error(cv::Error::StsBadSize, "the network's output is not "
+		    "SSD detections (rows of 7 numbers)");
+	cv::Mat rows(int(out.total() / 7), 7, CV_32F, out.ptr<float>());
+	cv::Rect image(0, 0, m.cols, m.rows);
+	for (int i = 0; i < rows.rows; i++) {
+		const float *r = rows.ptr<float>(i);
+		if (r[2] < d->min_score)
+			continue;
+		cv::Rect box(cv::Point((int)std::lround(r[3] * m.cols),
+		    (int)std::lround(r[4] * m.rows)),
+		    cv::Point((int)std::lround(r[5] * m.cols),
+		    (int)std::lround(r[6] * m.rows)));
+		box &= image;
+		if (box.area() == 0)
+			continue;
+		found.push_back(box);
+		score.push_back(r[2]);
+	}
 }
 
 extern "C" void
@@ -285,12 +364,14 @@ vis_detect(struct vis_detector *d, const struct vis_image *img, double scale,
 			    cv::INTER_AREA);
 			m = d->scaled;
 		}
-		if (d->hog)
+		if (d->kind == vis_detector::HOG)
 			detect_people(d, m, found, score);
-		else
+		else if (d->kind == vis_detector::CASCADE)
 			detect_cascade(d, m, found, score);
+		else
+			detect_dnn(d, m, found, score);
 	} catch (const cv::Exception &e) {
-		snprintf(err, errsz, "%s", e.what());
+		set_err(err, errsz, e);
 		return -1;
 	}
 	for (size_t i = 0; i < found.size() && n < max; i++, n++) {

@@ -84,6 +84,13 @@ struct vis_detector;
 struct vis_detector *vis_people_new(void);
 /* A Haar or LBP cascade from its XML file; NULL if it cannot be loaded. */
 struct vis_detector *vis_cascade_new(const char *path);
+/* A DNN detector from an ONNX file whose output is SSD detections, N
+ * rows of (image, label, score, x1, y1, x2, y2) with corners in 0..1, as
+ * OpenCV's own face detector gives them: fed the frame resized to w x h,
+ * BGR less the mean (104, 177, 123); detections below min_score are
+ * dropped. NULL with the reason in err. */
+struct vis_detector *vis_dnn_new(const char *path, int w, int h,
+    double min_score, char *err, size_t errsz);
 void vis_detector_free(struct vis_detector *d);
 /* Up to max detections in a gray image, looked for in a copy scaled by
  * scale (1: as it is; 0.5: half size, four times faster, only larger

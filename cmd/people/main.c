@@ -27,9 +27,10 @@
 #define STILL_STEP 4            /* motion gating samples every 4th pixel */
 
 struct options {
-	const char *detect, *cascade, *src, *overlay;
+	const char *detect, *cascade, *model, *src, *overlay;
 	int every, threads, iso, has_line, max_missed, confirm, verbose;
-	double scale, still;
+	int model_size[2];
+	double scale, still, min_score;
 	struct line line;
 };
 
@@ -37,7 +38,9 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fputs("usage: people [-v] [--detect person|face] [--cascade FILE]"
-	    " [--every N] [--scale F]\n"
+	    " [--model FILE.onnx\n"
+	    "              [--model-size WxH] [--min-score S]] [--every N]"
+	    " [--scale F]\n"
 	    "              [--still LEVEL] [--line X1,Y1,X2,Y2]"
 	    " [--overlay FILE.y4m] [--src ID]\n"
 	    "              [--max-missed N] [--confirm N] [--threads N]"
@@ -176,8 +179,17 @@ make_detector(const struct options *opt)
 	struct vis_detector *d;
 
 	FILE *fp;
+	char why[512];
 
-	if (strcmp(opt->detect, "person") == 0)
+	if (opt->model != NULL) {
+		if ((fp = fopen(opt->model, "r")) == NULL)
+			err(1, "%s", opt->model);
+		fclose(fp);
+		if ((d = vis_dnn_new(opt->model, opt->model_size[0],
+		    opt->model_size[1], opt->min_score, why, sizeof why)) ==
+		    NULL)
+			errx(1, "%s: %s", opt->model, why);
+	} else if (strcmp(opt->detect, "person") == 0)
 		d = vis_people_new();
 	else if ((fp = fopen(opt->cascade, "r")) == NULL)
 		err(1, "%s", opt->cascade);     /* before OpenCV's own words */
@@ -267,6 +279,9 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "detect", required_argument, NULL, 'd' },
 		{ "cascade", required_argument, NULL, 'c' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "model-size", required_argument, NULL, 'z' },
+		{ "min-score", required_argument, NULL, 'n' },
 		{ "every", required_argument, NULL, 'e' },
 		{ "scale", required_argument, NULL, 's' },
 		{ "still", required_argument, NULL, 'S' },
@@ -282,7 +297,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 } };
 	struct options opt = { .detect = "person", .cascade = FACE_CASCADE,
 		.every = 3, .scale = 1, .still = 1.0, .max_missed = 2,
-		.confirm = 1, .threads = -1 };
+		.confirm = 1, .threads = -1, .model_size = { 300, 300 },
+		.min_score = 0.5 };
 	int c, line[4], status;
 	FILE *in = stdin;
 	const char *name = "stdin";
@@ -298,6 +314,18 @@ main(int argc, char **argv)
 			opt.detect = optarg;
 			break;
 		case 'c': opt.cascade = optarg; break;
+		case 'M': opt.model = optarg; break;
+		case 'z':
+			if (sscanf(optarg, "%dx%d%c", &opt.model_size[0],
+			    &opt.model_size[1], &(char){ 0 }) != 2 ||
+			    opt.model_size[0] < 8 || opt.model_size[1] < 8 ||
+			    opt.model_size[0] > 4096 || opt.model_size[1] > 4096)
+				cli_usage_error("--model-size: not WxH (8 to "
+				    "4096): '%s'", optarg);
+			break;
+		case 'n': opt.min_score = cli_double("--min-score", optarg,
+			    0, 1);
+			break;
 		case 'e': opt.every = (int)cli_long("--every", optarg, 1, 1000);
 			break;
 		case 's': opt.scale = cli_double("--scale", optarg, 0.05, 4);

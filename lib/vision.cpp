@@ -395,3 +395,111 @@ vis_draw_box(uint8_t *data, int w, int h, int stride, struct vis_rect r,
 		cv::putText(m, label, cv::Point(r.x, r.y > 14 ? r.y - 4 : r.y + 14),
 		    cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(v), 1, cv::LINE_AA);
 }
+
+struct vis_classifier {
+	cv::dnn::Net net;
+	cv::Size size;
+	std::vector<cv::String> outputs;        // of age, gender, emotion
+	int emotions;
+	cv::Mat bgr;
+};
+
+static bool
+has_output(const std::vector<cv::String> &names, const char *name)
+{
+	for (const cv::String &n : names)
+		if (n == name)
+			return true;
+	return false;
+}
+
+extern "C" struct vis_classifier *
+vis_classifier_new(const char *path, int w, int h, char *err, size_t errsz)
+{
+	vis_classifier *c = new (std::nothrow) vis_classifier();
+	static const char *const known[] = { "age", "gender", "emotion" };
+
+	if (c == nullptr) {
+		snprintf(err, errsz, "out of memory");
+		return nullptr;
+	}
+	c->size = cv::Size(w, h);
+	try {
+		c->net = cv::dnn::readNetFromONNX(path);
+		std::vector<cv::String> names = c->net.getUnconnectedOutLayersNames();
+		for (const char *k : known)
+			if (has_output(names, k))
+				c->outputs.push_back(k);
+		if (has_output(c->outputs, "emotion")) {
+			// one pass on a blank crop, for the number of emotions
+			c->net.setInput(cv::dnn::blobFromImage(cv::Mat(h, w,
+			    CV_8UC3, cv::Scalar(0, 0, 0)), 1 / 255.0));
+			c->emotions = (int)c->net.forward("emotion").total();
+		}
+	} catch (const cv::Exception &e) {
+		set_err(err, errsz, e);
+		delete c;
+		return nullptr;
+	}
+	if (c->outputs.empty()) {
+		snprintf(err, errsz, "no output named age, gender or emotion");
+		delete c;
+		return nullptr;
+	}
+	return c;
+}
+
+extern "C" void
+vis_classifier_free(struct vis_classifier *c)
+{
+	delete c;
+}
+
+extern "C" int
+vis_classifier_emotions(const struct vis_classifier *c)
+{
+	return c->emotions;
+}
+
+static int
+argmax(const cv::Mat &m)
+{
+	cv::Point at;
+
+	cv::minMaxLoc(m.reshape(1, 1), nullptr, nullptr, nullptr, &at);
+	return at.x;
+}
+
+extern "C" int
+vis_classify(struct vis_classifier *c, const struct vis_image *img,
+    struct vis_rect r, struct vis_attributes *out, char *err, size_t errsz)
+{
+	cv::Mat m = wrap(img);
+	cv::Rect box = cv::Rect(r.x, r.y, r.w, r.h) & cv::Rect(0, 0, m.cols,
+	    m.rows);
+	std::vector<cv::Mat> res;
+
+	out->age = -1;
+	out->gender = out->emotion = -1;
+	if (box.area() == 0)
+		return 0;
+	try {
+		cv::cvtColor(m(box), c->bgr, cv::COLOR_GRAY2BGR);
+		c->net.setInput(cv::dnn::blobFromImage(c->bgr, 1 / 255.0,
+		    c->size));
+		c->net.forward(res, c->outputs);
+	} catch (const cv::Exception &e) {
+		set_err(err, errsz, e);
+		return -1;
+	}
+	for (size_t i = 0; i < c->outputs.size(); i++) {
+		const cv::Mat &v = res[i];
+		if (c->outputs[i] == "age" && v.total() >= 1)
+			out->age = v.ptr<float>()[0];
+		else if (c->outputs[i] == "gender" && v.total() == 2)
+			out->gender = argmax(v);
+		else if (c->outputs[i] == "emotion" && v.total() >= 1)
+			out->emotion = argmax(v);
+	}
+	return 0;
+}

@@ -99,6 +99,30 @@ void vis_detector_free(struct vis_detector *d);
 int vis_detect(struct vis_detector *d, const struct vis_image *img,
     double scale, struct vis_box *out, int max, char *err, size_t errsz);
 
+/* What a classifier says of one face or person; age < 0, gender < 0 or
+ * emotion < 0 when it says nothing of that. */
+struct vis_attributes {
+	double age;             /* years */
+	int gender;             /* 0 female, 1 male */
+	int emotion;            /* the index of the likeliest emotion */
+};
+
+struct vis_classifier;
+
+/* An attribute classifier from an ONNX file: fed a box's crop resized to
+ * w x h, BGR scaled to 0..1, it answers any of the outputs "age" (one
+ * number, years), "gender" (two scores: female, male) and "emotion" (a
+ * score per emotion). NULL with the reason in err (also when it has none
+ * of the three outputs). */
+struct vis_classifier *vis_classifier_new(const char *path, int w, int h,
+    char *err, size_t errsz);
+void vis_classifier_free(struct vis_classifier *c);
+/* Classify the crop r of img (clipped to it); 0, or -1 with the reason. */
+int vis_classify(struct vis_classifier *c, const struct vis_image *img,
+    struct vis_rect r, struct vis_attributes *out, char *err, size_t errsz);
+/* How many emotions the classifier scores (0 if none). */
+int vis_classifier_emotions(const struct vis_classifier *c);
+
 /* Draw a rectangle and (if label is not NULL) a label above it on a gray
  * image, in grey level v. */
 void vis_draw_box(uint8_t *data, int w, int h, int stride, struct vis_rect r,

@@ -27,7 +27,10 @@
 #define STILL_STEP 4            /* motion gating samples every 4th pixel */
 
 struct options {
-	const char *detect, *cascade, *model, *src, *overlay;
+	const char *detect, *cascade, *model, *attributes, *src, *overlay;
+	char **emotions;        /* --emotions, split */
+	int nemotions;
+	int attr_size[2];
 	int every, threads, iso, has_line, max_missed, confirm, verbose;
 	int model_size[2];
 	double scale, still, min_score;
@@ -41,6 +44,8 @@ usage(int status)
 	    " [--model FILE.onnx\n"
 	    "              [--model-size WxH] [--min-score S]] [--every N]"
 	    " [--scale F]\n"
+	    "              [--attributes FILE.onnx [--attributes-size WxH]"
+	    " [--emotions LIST]]\n"
 	    "              [--still LEVEL] [--line X1,Y1,X2,Y2]"
 	    " [--overlay FILE.y4m] [--src ID]\n"
 	    "              [--max-missed N] [--confirm N] [--threads N]"
@@ -50,6 +55,7 @@ usage(int status)
 
 struct output {
 	struct csv_out csv;
+	const struct options *opt;
 	const char *src, *kind;
 	int iso;
 	FILE *overlay;
@@ -71,6 +77,24 @@ row_start(struct output *out, const char *ts, long frame, long track,
 	csvout_str(&out->csv, kind);
 }
 
+/* --attributes: age, gender, emotion, or empty where unknown. */
+static void
+row_attributes(struct output *out, const struct vis_attributes *a)
+{
+	const struct options *opt = out->opt;
+
+	if (opt->attributes == NULL)
+		return;
+	if (a != NULL && a->age >= 0)
+		csvout_double(&out->csv, a->age, 1);
+	else
+		csvout_str(&out->csv, "");
+	csvout_str(&out->csv, a == NULL || a->gender < 0 ? "" :
+	    a->gender == 0 ? "female" : "male");
+	csvout_str(&out->csv, a == NULL || a->emotion < 0 ||
+	    a->emotion >= opt->nemotions ? "" : opt->emotions[a->emotion]);
+}
+
 static void
 row_box(struct output *out, const struct track *t, int with_score)
 {
@@ -82,6 +106,7 @@ row_box(struct output *out, const struct track *t, int with_score)
 		csvout_double(&out->csv, t->score, 3);
 	else
 		csvout_str(&out->csv, "");
+	row_attributes(out, with_score ? &t->attr : NULL);
 	csvout_end(&out->csv);
 }
 
@@ -113,6 +138,7 @@ write_frame(struct output *out, struct tracker *tr, const struct options *opt,
 	for (int i = 0; i < 4; i++)
 		csvout_str(&out->csv, "");
 	csvout_long(&out->csv, count);
+	row_attributes(out, NULL);
 	csvout_end(&out->csv);
 }
 
@@ -201,12 +227,52 @@ make_detector(const struct options *opt)
 	return d;
 }
 
+static struct vis_classifier *
+make_classifier(const struct options *opt)
+{
+	struct vis_classifier *c;
+	FILE *fp;
+	char why[512];
+	int n;
+
+	if ((fp = fopen(opt->attributes, "r")) == NULL)
+		err(1, "%s", opt->attributes);
+	fclose(fp);
+	if ((c = vis_classifier_new(opt->attributes, opt->attr_size[0],
+	    opt->attr_size[1], why, sizeof why)) == NULL)
+		errx(1, "%s: %s", opt->attributes, why);
+	if ((n = vis_classifier_emotions(c)) > 0 && n != opt->nemotions)
+		errx(1, "%s: scores %d emotions, but --emotions names %d",
+		    opt->attributes, n, opt->nemotions);
+	return c;
+}
+
+/* The tracks detected in this round, classified on their new box. */
+static void
+classify_tracks(struct vis_classifier *c, struct tracker *tr,
+    const struct vis_image *img, long frame, const char *name)
+{
+	char why[512];
+
+	for (int i = 0; i < tr->n; i++) {
+		struct track *t = &tr->t[i];
+		struct vis_rect r = { (int)t->x, (int)t->y, (int)t->w,
+			(int)t->h };
+		if (t->lframe != frame)
+			continue;
+		if (vis_classify(c, img, r, &t->attr, why, sizeof why) < 0)
+			errx(1, "%s: frame %ld: %s", name, frame, why);
+	}
+}
+
 static int
 run(const struct options *opt, FILE *in, const char *name)
 {
 	struct y4m_reader r;
 	struct y4m_frame f;
-	struct output out = { .iso = opt->iso, .kind = opt->detect };
+	struct output out = { .iso = opt->iso, .kind = opt->detect,
+		.opt = opt };
+	struct vis_classifier *cls = NULL;
 	struct vis_detector *det;
 	struct vis_box *box;
 	struct tracker tr;
@@ -227,7 +293,10 @@ run(const struct options *opt, FILE *in, const char *name)
 	if (opt->overlay)
 		open_overlay(&out, opt->overlay, &r.info);
 	csvout_init(&out.csv, stdout);
-	fputs("ts,src,frame,track,kind,x,y,w,h,score\n", stdout);
+	if (opt->attributes != NULL)
+		cls = make_classifier(opt);
+	fputs(cls != NULL ? "ts,src,frame,track,kind,x,y,w,h,score,age,gender,"
+	    "emotion\n" : "ts,src,frame,track,kind,x,y,w,h,score\n", stdout);
 	while ((rc = y4m_read_frame(&r, frame, &f)) > 0) {
 		/* the luma plane comes first whatever the colour space */
 		struct vis_image img = { frame, r.info.width, r.info.height,
@@ -245,6 +314,9 @@ run(const struct options *opt, FILE *in, const char *name)
 					errx(1, "%s: frame %ld: %s", name,
 					    f.index, why);
 				tracker_update(&tr, box, n, f.index);
+				if (cls != NULL)
+					classify_tracks(cls, &tr, &img, f.index,
+					    name);
 				if (last == NULL)
 					last = xmalloc((size_t)img.w * img.h);
 				memcpy(last, frame, (size_t)img.w * img.h);
@@ -263,6 +335,8 @@ run(const struct options *opt, FILE *in, const char *name)
 		    "moved), %ld tracks", r.nframes, rounds, still,
 		    tr.next_id - 1);
 	vis_detector_free(det);
+	if (cls != NULL)
+		vis_classifier_free(cls);
 	tracker_free(&tr);
 	free(box);
 	free(frame);
@@ -273,6 +347,35 @@ run(const struct options *opt, FILE *in, const char *name)
 	return rc < 0 ? 1 : 0;
 }
 
+static void
+size_option(const char *name, const char *arg, int size[2])
+{
+	char extra;
+
+	if (sscanf(arg, "%dx%d%c", &size[0], &size[1], &extra) != 2 ||
+	    size[0] < 8 || size[1] < 8 || size[0] > 4096 || size[1] > 4096)
+		cli_usage_error("%s: not WxH (8 to 4096): '%s'", name, arg);
+}
+
+/* --emotions a,b,c: the labels of the classifier's emotion scores. */
+static void
+split_emotions(struct options *opt, char *list)
+{
+	char *save, *t;
+
+	free(opt->emotions);
+	opt->emotions = NULL;
+	opt->nemotions = 0;
+	for (t = strtok_r(list, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save)) {
+		opt->emotions = xreallocarray(opt->emotions,
+		    (size_t)opt->nemotions + 1, sizeof *opt->emotions);
+		opt->emotions[opt->nemotions++] = t;
+	}
+	if (opt->nemotions == 0)
+		cli_usage_error("--emotions: no names");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -280,6 +383,9 @@ main(int argc, char **argv)
 		{ "detect", required_argument, NULL, 'd' },
 		{ "cascade", required_argument, NULL, 'c' },
 		{ "model", required_argument, NULL, 'M' },
+		{ "attributes", required_argument, NULL, 'A' },
+		{ "attributes-size", required_argument, NULL, 'Z' },
+		{ "emotions", required_argument, NULL, 'E' },
 		{ "model-size", required_argument, NULL, 'z' },
 		{ "min-score", required_argument, NULL, 'n' },
 		{ "every", required_argument, NULL, 'e' },
@@ -298,7 +404,11 @@ main(int argc, char **argv)
 	struct options opt = { .detect = "person", .cascade = FACE_CASCADE,
 		.every = 3, .scale = 1, .still = 1.0, .max_missed = 2,
 		.confirm = 1, .threads = -1, .model_size = { 300, 300 },
-		.min_score = 0.5 };
+		.min_score = 0.5, .attr_size = { 64, 64 } };
+	/* FER+'s order, which emotion classifiers from the ONNX model zoo
+	 * share */
+	char emotions[] = "neutral,happiness,surprise,sadness,anger,disgust,"
+	    "fear,contempt";
 	int c, line[4], status;
 	FILE *in = stdin;
 	const char *name = "stdin";
@@ -315,14 +425,13 @@ main(int argc, char **argv)
 			break;
 		case 'c': opt.cascade = optarg; break;
 		case 'M': opt.model = optarg; break;
-		case 'z':
-			if (sscanf(optarg, "%dx%d%c", &opt.model_size[0],
-			    &opt.model_size[1], &(char){ 0 }) != 2 ||
-			    opt.model_size[0] < 8 || opt.model_size[1] < 8 ||
-			    opt.model_size[0] > 4096 || opt.model_size[1] > 4096)
-				cli_usage_error("--model-size: not WxH (8 to "
-				    "4096): '%s'", optarg);
+		case 'z': size_option("--model-size", optarg, opt.model_size);
 			break;
+		case 'A': opt.attributes = optarg; break;
+		case 'Z': size_option("--attributes-size", optarg,
+			    opt.attr_size);
+			break;
+		case 'E': split_emotions(&opt, optarg); break;
 		case 'n': opt.min_score = cli_double("--min-score", optarg,
 			    0, 1);
 			break;
@@ -359,6 +468,8 @@ main(int argc, char **argv)
 	}
 	if (optind < argc - 1)
 		cli_usage_error("one input at most");
+	if (opt.emotions == NULL)
+		split_emotions(&opt, emotions);
 	if (optind == argc - 1 && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
 		if ((in = fopen(name, "r")) == NULL)
@@ -367,6 +478,7 @@ main(int argc, char **argv)
 	if (opt.threads >= 0)
 		vis_set_threads(opt.threads);
 	status = run(&opt, in, name);
+	free(opt.emotions);
 	if (in != stdin)
 		fclose(in);
 	return cli_finish(status);

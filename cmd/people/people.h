@@ -17,6 +17,7 @@ struct track {
 	int hits;               /* detections matched */
 	int misses;             /* detection rounds missed since */
 	int side;               /* of the counting line: -1, +1, 0 unknown */
+	struct vis_attributes attr;     /* --attributes: the latest */
 };
 
 struct tracker {

@@ -104,6 +104,8 @@ add_track(struct tracker *tr, const struct vis_box *b, long frame)
 	memset(t, 0, sizeof *t);
 	t->id = tr->next_id++;
 	t->lframe = frame;
+	t->attr = (struct vis_attributes){ .age = -1, .gender = -1,
+		.emotion = -1 };
 	match(t, b, frame);
 }
 

@@ -199,31 +199,37 @@ motion(const uint8_t *a, const uint8_t *b, int w, int h)
 	return n > 0 ? (double)sum / (double)n : 0;
 }
 
+/* A model or cascade file must be readable: said in our words, before
+ * OpenCV prints its own. */
+static const char *
+readable(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		err(1, "%s", path);
+	fclose(fp);
+	return path;
+}
+
 static struct vis_detector *
 make_detector(const struct options *opt)
 {
 	struct vis_detector *d;
-
-	FILE *fp;
 	char why[512];
 
 	if (opt->model != NULL) {
-		if ((fp = fopen(opt->model, "r")) == NULL)
-			err(1, "%s", opt->model);
-		fclose(fp);
-		if ((d = vis_dnn_new(opt->model, opt->model_size[0],
+		if ((d = vis_dnn_new(readable(opt->model), opt->model_size[0],
 		    opt->model_size[1], opt->min_score, why, sizeof why)) ==
 		    NULL)
 			errx(1, "%s: %s", opt->model, why);
-	} else if (strcmp(opt->detect, "person") == 0)
-		d = vis_people_new();
-	else if ((fp = fopen(opt->cascade, "r")) == NULL)
-		err(1, "%s", opt->cascade);     /* before OpenCV's own words */
-	else if (fclose(fp), (d = vis_cascade_new(opt->cascade)) == NULL)
+	} else if (strcmp(opt->detect, "person") == 0) {
+		if ((d = vis_people_new()) == NULL)
+			errx(1, "out of memory");
+	} else if ((d = vis_cascade_new(readable(opt->cascade))) == NULL) {
 		errx(1, "%s: cannot load this cascade (Debian's opencv-data "
 		    "has them; or give --cascade FILE)", opt->cascade);
-	if (d == NULL)
-		errx(1, "out of memory");
+	}
 	return d;
 }
 
@@ -231,14 +237,10 @@ static struct vis_classifier *
 make_classifier(const struct options *opt)
 {
 	struct vis_classifier *c;
-	FILE *fp;
 	char why[512];
 	int n;
 
-	if ((fp = fopen(opt->attributes, "r")) == NULL)
-		err(1, "%s", opt->attributes);
-	fclose(fp);
-	if ((c = vis_classifier_new(opt->attributes, opt->attr_size[0],
+	if ((c = vis_classifier_new(readable(opt->attributes), opt->attr_size[0],
 	    opt->attr_size[1], why, sizeof why)) == NULL)
 		errx(1, "%s: %s", opt->attributes, why);
 	if ((n = vis_classifier_emotions(c)) > 0 && n != opt->nemotions)

@@ -11,6 +11,7 @@
 #include "csvio.h"
 #include "motionpts.h"
 #include "y4m.h"
+#include "overlay.h"
 #include "xalloc.h"
 
 static void
@@ -169,9 +170,7 @@ struct output {
 	struct csv_out csv;
 	const char *src;
 	int iso;
-	FILE *overlay;
-	struct y4m_info overlay_info;
-	uint8_t *overlay_buf;
+	struct overlay overlay;         /* --overlay, when fp is set */
 };
 
 static void
@@ -195,41 +194,23 @@ write_rows(struct output *out, const struct region *reg, ts_us ts)
 	}
 }
 
-static void
-open_overlay(struct output *out, const struct options *opt,
-    const struct y4m_info *in)
-{
-	out->overlay = fopen(opt->overlay, "w");
-	if (out->overlay == NULL)
-		err(1, "%s", opt->overlay);
-	out->overlay_info = *in;
-	out->overlay_info.chroma = Y4M_MONO;
-	out->overlay_buf = xmalloc((size_t)in->width * (size_t)in->height);
-	if (y4m_write_header(out->overlay, &out->overlay_info) < 0)
-		err(1, "%s", opt->overlay);
-}
-
 /* The frame with each point circled and its displacement drawn gain
  * times larger, so a person can see what is tracked. */
 static void
-write_overlay(struct output *out, struct region **regs, int nregs,
-    const uint8_t *luma, const struct y4m_frame *f, double gain,
-    const char *name)
+write_overlay(struct overlay *o, struct region **regs, int nregs,
+    const uint8_t *luma, const struct y4m_frame *f, double gain)
 {
-	const struct y4m_info *in = &out->overlay_info;
+	uint8_t *buf = overlay_begin(o, luma);
+	int w = o->info.width, h = o->info.height;
 
-	memcpy(out->overlay_buf, luma, (size_t)in->width * (size_t)in->height);
 	for (int r = 0; r < nregs; r++)
 		for (int i = 0; i < regs[r]->n; i++) {
 			const struct point *p = &regs[r]->pts[i];
-			vis_draw_marker(out->overlay_buf, in->width,
-			    in->height, in->width, p->x, p->y,
+			vis_draw_marker(buf, w, h, w, p->x, p->y,
 			    p->x + (float)gain * (p->x - p->rx),
 			    p->y + (float)gain * (p->y - p->ry), 255);
 		}
-	if (y4m_write_frame(out->overlay, in, out->overlay_buf, f->has_pts,
-	    f->pts) < 0 || fflush(out->overlay) == EOF)
-		err(1, "%s", name);
+	overlay_write(o, f);
 }
 
 static int
@@ -254,7 +235,7 @@ run(struct options *opt, FILE *in, const char *name)
 		regs[i] = region_new(&opt->rois[i], r.info.width,
 		    r.info.height, opt);
 	if (opt->overlay)
-		open_overlay(&out, opt, &r.info);
+		overlay_open(&out.overlay, opt->overlay, &r.info);
 
 	csvout_init(&out.csv, stdout);
 	fputs("ts,src,roi,pt,x,y,dx,dy,err\n", stdout);
@@ -268,9 +249,9 @@ run(struct options *opt, FILE *in, const char *name)
 			region_frame(regs[i], &img, ts, opt);
 			write_rows(&out, regs[i], ts);
 		}
-		if (out.overlay)
-			write_overlay(&out, regs, opt->nrois, frame, &f,
-			    opt->gain, opt->overlay);
+		if (out.overlay.fp != NULL)
+			write_overlay(&out.overlay, regs, opt->nrois, frame, &f,
+			    opt->gain);
 		fflush(stdout);
 		cli_check_write(stdout, "stdout");
 	}
@@ -280,9 +261,7 @@ run(struct options *opt, FILE *in, const char *name)
 		region_free(regs[i]);
 	free(regs);
 	free(frame);
-	free(out.overlay_buf);
-	if (out.overlay && fclose(out.overlay) == EOF)
-		err(1, "%s", opt->overlay);
+	overlay_close(&out.overlay);
 	return rc < 0 ? 1 : 0;
 }
 

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "overlay.h"
 #include "people.h"
 #include "xalloc.h"
 #include "y4m.h"
@@ -58,9 +59,7 @@ struct output {
 	const struct options *opt;
 	const char *src, *kind;
 	int iso;
-	FILE *overlay;
-	struct y4m_info overlay_info;
-	uint8_t *overlay_buf;
+	struct overlay overlay;         /* --overlay, when fp is set */
 };
 
 static void
@@ -142,28 +141,16 @@ write_frame(struct output *out, struct tracker *tr, const struct options *opt,
 	csvout_end(&out->csv);
 }
 
-static void
-open_overlay(struct output *out, const char *path, const struct y4m_info *in)
-{
-	if ((out->overlay = fopen(path, "w")) == NULL)
-		err(1, "%s", path);
-	out->overlay_info = *in;
-	out->overlay_info.chroma = Y4M_MONO;
-	out->overlay_buf = xmalloc((size_t)in->width * (size_t)in->height);
-	if (y4m_write_header(out->overlay, &out->overlay_info) < 0)
-		err(1, "%s", path);
-}
-
 /* The frame with each shown track boxed and numbered, and the line. */
 static void
 write_overlay(struct output *out, const struct tracker *tr,
     const struct options *opt, const uint8_t *luma,
     const struct y4m_frame *f)
 {
-	const struct y4m_info *in = &out->overlay_info;
+	uint8_t *buf = overlay_begin(&out->overlay, luma);
+	int w = out->overlay.info.width, h = out->overlay.info.height;
 	char id[32];
 
-	memcpy(out->overlay_buf, luma, (size_t)in->width * (size_t)in->height);
 	for (int i = 0; i < tr->n; i++) {
 		const struct track *t = &tr->t[i];
 		struct vis_rect r = { (int)t->x, (int)t->y, (int)t->w,
@@ -171,16 +158,12 @@ write_overlay(struct output *out, const struct tracker *tr,
 		if (!track_visible(tr, t))
 			continue;
 		snprintf(id, sizeof id, "%ld", t->id);
-		vis_draw_box(out->overlay_buf, in->width, in->height,
-		    in->width, r, id, 255);
+		vis_draw_box(buf, w, h, w, r, id, 255);
 	}
 	if (opt->has_line)
-		vis_draw_marker(out->overlay_buf, in->width, in->height,
-		    in->width, opt->line.x1, opt->line.y1, opt->line.x2,
+		vis_draw_marker(buf, w, h, w, opt->line.x1, opt->line.y1, opt->line.x2,
 		    opt->line.y2, 0);
-	if (y4m_write_frame(out->overlay, in, out->overlay_buf, f->has_pts,
-	    f->pts) < 0 || fflush(out->overlay) == EOF)
-		err(1, "%s", opt->overlay);
+	overlay_write(&out->overlay, f);
 }
 
 /* Mean absolute grey difference between two frames, on a sparse grid:
@@ -293,7 +276,7 @@ run(const struct options *opt, FILE *in, const char *name)
 	out.src = opt->src ? opt->src : r.info.src[0] ? r.info.src : "stdin";
 	frame = xmalloc(r.frame_size);
 	if (opt->overlay)
-		open_overlay(&out, opt->overlay, &r.info);
+		overlay_open(&out.overlay, opt->overlay, &r.info);
 	csvout_init(&out.csv, stdout);
 	if (opt->attributes != NULL)
 		cls = make_classifier(opt);
@@ -325,7 +308,7 @@ run(const struct options *opt, FILE *in, const char *name)
 			}
 		}
 		write_frame(&out, &tr, opt, f.index, r.info.t0 + f.pts);
-		if (out.overlay)
+		if (out.overlay.fp != NULL)
 			write_overlay(&out, &tr, opt, frame, &f);
 		fflush(stdout);
 		cli_check_write(stdout, "stdout");
@@ -343,9 +326,7 @@ run(const struct options *opt, FILE *in, const char *name)
 	free(box);
 	free(frame);
 	free(last);
-	free(out.overlay_buf);
-	if (out.overlay && fclose(out.overlay) == EOF)
-		err(1, "%s", opt->overlay);
+	overlay_close(&out.overlay);
 	return rc < 0 ? 1 : 0;
 }
 

@@ -22,6 +22,7 @@
 /* B-spline coefficients of a gray image (or a crop of it). */
 struct sp_plane {
 	float *c;               /* w x h, stride w */
+
 	int w, h;
 	int degree;             /* 1, 3 or 5 */
 };
@@ -44,12 +45,35 @@ struct sp_refiner;
 struct sp_refiner *sp_refiner_new(int half, int degree);
 void sp_refiner_free(struct sp_refiner *r);
 
+/* What aligning on a feature needs from the reference, taken once and
+ * used for every frame: the window's samples, their gradient and the
+ * Gauss-Newton matrix. */
+struct sp_template {
+	double tx, ty;          /* the feature in the reference plane */
+	double ax, ay;          /* the whole pixel the window is centred on */
+	double hxx, hxy, hyy, det;
+	float *v, *gx, *gy;     /* side x side each */
+};
+
+/* Allocate a template's arrays for r's window; exits on no memory. */
+void sp_template_init(struct sp_template *t, const struct sp_refiner *r);
+void sp_template_free(struct sp_template *t);
+
+/* The window around (tx, ty) of ref into t. -1 where it leaves the plane
+ * or has no texture to align on. */
+int sp_template_take(struct sp_refiner *r, const struct sp_plane *ref,
+    double tx, double ty, struct sp_template *t);
+
 /*
- * The feature at (tx, ty) in ref is at (*x, *y) in cur to within a pixel
- * or so; refine (*x, *y). Returns 0, or -1 (leaving *x, *y as they were)
- * when the window leaves a plane, the window has no texture, or the
- * iteration does not settle within max_step px of where it started.
+ * The feature of t is at (*x, *y) in cur to within a pixel or so; refine
+ * (*x, *y). Returns 0, or -1 (leaving *x, *y as they were) when the window
+ * leaves the plane or the iteration does not settle within max_step px of
+ * where it started.
  */
+int sp_align(struct sp_refiner *r, const struct sp_template *t,
+    const struct sp_plane *cur, double *x, double *y, double max_step);
+
+/* sp_template_take() then sp_align(), for a feature seen once. */
 int sp_refine(struct sp_refiner *r, const struct sp_plane *ref, double tx,
     double ty, const struct sp_plane *cur, double *x, double *y,
     double max_step);

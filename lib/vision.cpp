@@ -146,6 +146,24 @@ retry_with_pyramid(vis_tracker *t, const std::vector<cv::Point2f> &p0,
 	}
 }
 
+// Back from where the points landed (p1) to the reference: a point that
+// does not return to where it started (p0) was not really found. Starting
+// from where it should return, full resolution is enough: a good point
+// needs a step or two, a bad one fails or lands far away.
+static void
+track_back(vis_tracker *t, const std::vector<cv::Point2f> &p0,
+    const std::vector<cv::Point2f> &p1, float *fb)
+{
+	std::vector<cv::Point2f> back = p0;
+	std::vector<uchar> st;
+	std::vector<float> e;
+
+	cv::calcOpticalFlowPyrLK(t->cur_pyr, t->ref_pyr, p1, back, st, e,
+	    win_size(t), 0, criteria(t), cv::OPTFLOW_USE_INITIAL_FLOW);
+	for (size_t i = 0; i < p0.size(); i++)
+		fb[i] = st[i] ? (float)cv::norm(back[i] - p0[i]) : INFINITY;
+}
+
 extern "C" void
 vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
     float *cur, uint8_t *ok, float *err, float *fb)
@@ -153,8 +171,8 @@ vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
 	cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
 	std::vector<cv::Point2f> p0 = to_points(ref, n, origin);
 	std::vector<cv::Point2f> p1 = to_points(cur, n, origin);
-	std::vector<uchar> st, st_back;
-	std::vector<float> e, e_back;
+	std::vector<uchar> st;
+	std::vector<float> e;
 
 	if (n == 0)
 		return;
@@ -170,26 +188,27 @@ vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
 	    win_size(t), 0, criteria(t), cv::OPTFLOW_USE_INITIAL_FLOW);
 	if (t->p.levels > 0)
 		retry_with_pyramid(t, p0, p1, st, e, cur, origin);
-	if (fb != nullptr) {
-		// Back from where we landed: a point that does not return to
-		// where it started was not really found. Starting from where
-		// it should return, full resolution is enough: a good point
-		// needs a step or two, a bad one fails or lands far away.
-		std::vector<cv::Point2f> back = p0;
-		cv::calcOpticalFlowPyrLK(t->cur_pyr, t->ref_pyr, p1, back,
-		    st_back, e_back, win_size(t), 0, criteria(t),
-		    cv::OPTFLOW_USE_INITIAL_FLOW);
-		for (int i = 0; i < n; i++)
-			fb[i] = st_back[(size_t)i] ?
-			    (float)cv::norm(back[(size_t)i] - p0[(size_t)i]) :
-			    INFINITY;
-	}
+	if (fb != nullptr)
+		track_back(t, p0, p1, fb);
 	for (int i = 0; i < n; i++) {
 		cur[2 * i] = p1[(size_t)i].x + origin.x;
 		cur[2 * i + 1] = p1[(size_t)i].y + origin.y;
 		ok[i] = st[(size_t)i];
 		err[i] = e[(size_t)i];
 	}
+}
+
+extern "C" void
+vis_track_back(vis_tracker *t, const vis_image *img, int n, const float *ref,
+    const float *cur, float *fb)
+{
+	cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
+
+	if (n == 0)
+		return;
+	cv::Mat crop = wrap(img)(t->rect);
+	cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), 0, true);
+	track_back(t, to_points(ref, n, origin), to_points(cur, n, origin), fb);
 }
 
 extern "C" void

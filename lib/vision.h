@@ -67,6 +67,11 @@ int vis_pick(struct vis_tracker *t, struct vis_rect pick, int max,
 void vis_track(struct vis_tracker *t, const struct vis_image *img, int n,
     const float *ref, float *cur, uint8_t *ok, float *err, float *fb);
 
+/* Only the forward-backward error of vis_track(): the n points found at
+ * cur in img (by other means), tracked back to the reference. */
+void vis_track_back(struct vis_tracker *t, const struct vis_image *img, int n,
+    const float *ref, const float *cur, float *fb);
+
 /* Draw on a gray image (in place): a circle at (x, y) and a line from it
  * to (x2, y2), in grey level v. */
 void vis_draw_marker(uint8_t *data, int w, int h, int stride, float x,

@@ -23,7 +23,8 @@ usage(FILE *fp, int status)
 	    "[--reanchor DUR]\n"
 	    "                 [--fb-max PX] [--overlay FILE.y4m] [--gain K] "
 	    "[--src ID]\n"
-	    "                 [--iso] [--threads N] [input]\n"
+	    "                 [--refine SPLINE] [--iso] [--threads N] "
+	    "[input]\n"
 	    "\n"
 	    "Track motion points in a Y4M stream (stdin by default) and write\n"
 	    "ts,src,roi,pt,x,y,dx,dy,err for every point in every frame.\n"
@@ -50,6 +51,10 @@ usage(FILE *fp, int status)
 	    "vectors drawn\n"
 	    "  --gain K            magnify the drawn vectors K times "
 	    "(default 20)\n"
+	    "  --refine SPLINE     align each point on a B-spline image model: "
+	    "quintic\n"
+	    "                      (default), cubic, or none (OpenCV's "
+	    "bilinear LK alone)\n"
 	    "  --src ID            source id (default: the stream's XSRC, or "
 	    "\"stdin\")\n"
 	    "  --iso               write times as RFC 3339\n"
@@ -62,7 +67,7 @@ usage(FILE *fp, int status)
 enum {
 	OPT_ROI = 256, OPT_MAX, OPT_MIN_DISTANCE, OPT_QUALITY, OPT_WIN,
 	OPT_LEVELS, OPT_REANCHOR, OPT_FB_MAX, OPT_OVERLAY, OPT_GAIN, OPT_SRC,
-	OPT_ISO, OPT_THREADS, OPT_VERSION,
+	OPT_ISO, OPT_THREADS, OPT_REFINE, OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -79,6 +84,7 @@ static const struct option longopts[] = {
 	{ "src", required_argument, NULL, OPT_SRC },
 	{ "iso", no_argument, NULL, OPT_ISO },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "refine", required_argument, NULL, OPT_REFINE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -138,6 +144,17 @@ parse_option(int c, const char *arg, struct options *opt)
 	case OPT_GAIN: opt->gain = cli_double("--gain", arg, 0, 1e6); break;
 	case OPT_SRC: opt->src = cli_src(arg); break;
 	case OPT_ISO: opt->iso = 1; break;
+	case OPT_REFINE:
+		if (strcmp(arg, "quintic") == 0)
+			opt->spline = 5;
+		else if (strcmp(arg, "cubic") == 0)
+			opt->spline = 3;
+		else if (strcmp(arg, "none") == 0)
+			opt->spline = 0;
+		else
+			cli_usage_error("--refine: expected quintic, cubic or "
+			    "none: '%s'", arg);
+		break;
 	case OPT_THREADS:
 		opt->threads = (int)cli_long("--threads", arg, 1, 64);
 		break;
@@ -272,6 +289,7 @@ main(int argc, char **argv)
 		.max = 100, .min_dist = 8, .quality = 0.01,
 		.lk = { .win = 17, .levels = 2, .max_iter = 30, .eps = 0.001 },
 		.reanchor = 60, .fb_max = 0.2, .gain = 20, .threads = 1,
+		.spline = 5,
 	};
 	const char *name = "stdin";
 	FILE *in = stdin;
@@ -287,6 +305,11 @@ main(int argc, char **argv)
 		if ((in = fopen(name, "r")) == NULL)
 			err(1, "%s", name);
 	}
+	/* Refined, OpenCV's estimate need only be near: the refinement's
+	 * first step takes it the rest of the way (and costs less than LK's
+	 * last iterations). */
+	if (opt.spline > 0)
+		opt.lk.eps = 0.01;
 	vis_set_threads(opt.threads);
 	status = run(&opt, in, name);
 	free(opt.rois);

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "subpix.h"
 #include "tstime.h"
 #include "vision.h"
 
@@ -32,6 +33,7 @@ struct options {
 	const char *src;        /* --src, or NULL for the stream's XSRC */
 	int iso;                /* --iso */
 	int threads;            /* --threads for OpenCV */
+	int spline;             /* --refine: B-spline degree, 0 for none */
 };
 
 /*
@@ -43,14 +45,21 @@ struct point {
 	long id;
 	float rx, ry, tx, ty, x, y;
 	float err;              /* forward-backward error, px */
+	int has_tmpl;           /* --refine: its template is taken */
 };
 
 struct region {
 	const struct roi_spec *spec;
 	struct vis_tracker *trk;
 	struct vis_rect crop;   /* spec->r with a margin for the LK window */
+	/* --refine: the crop's B-spline model, of the reference image and of
+	 * the current frame, and the refiner's scratch. */
+	struct vis_rect prect;  /* what the models cover */
+	struct sp_plane ref_plane, cur_plane;
+	struct sp_refiner *refiner;
+	struct sp_template *tmpl;       /* one a point, moved with it */
 	struct point *pts;
-	int n;
+	int n, max;
 	long next_id;
 	int anchored;
 	ts_us anchored_at;
@@ -68,7 +77,8 @@ struct region {
 	/* Scratch for vis_pick() and vis_track(), sized for --max points, so
 	 * that no frame allocates. */
 	float *ref, *cur, *errs, *fb, *scratch;
-	uint8_t *ok;
+	uint8_t *ok, *lk_ok;
+	int *idx;
 };
 
 struct region *region_new(const struct roi_spec *spec, int w, int h,

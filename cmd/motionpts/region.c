@@ -14,18 +14,37 @@
  * reported again. */
 #define LOST_QUIET 60.0
 
-/* The LK window reaches win/2 << levels pixels around a point at the top
- * of the pyramid: the crop keeps that much around the region. */
+/* A refined point may have moved from its LK estimate by this much (px);
+ * more, and one of them is wrong. */
+#define REFINE_MAX_STEP 1.0
+
+/* r grown by m on every side, clipped to the w x h frame. */
 static struct vis_rect
-crop_for(struct vis_rect r, int w, int h, const struct vis_params *lk)
+grow(struct vis_rect r, int m, int w, int h)
 {
-	int m = (lk->win / 2 + 2) << lk->levels;
 	int x0 = r.x - m < 0 ? 0 : r.x - m;
 	int y0 = r.y - m < 0 ? 0 : r.y - m;
 	int x1 = r.x + r.w + m > w ? w : r.x + r.w + m;
 	int y1 = r.y + r.h + m > h ? h : r.y + r.h + m;
 
 	return (struct vis_rect){ x0, y0, x1 - x0, y1 - y0 };
+}
+
+/* The LK window reaches win/2 << levels pixels around a point at the top
+ * of the pyramid: the crop keeps that much around the region. */
+static struct vis_rect
+crop_for(struct vis_rect r, int w, int h, const struct vis_params *lk)
+{
+	return grow(r, (lk->win / 2 + 2) << lk->levels, w, h);
+}
+
+/* The spline model covers a window around every point of the region, with
+ * room for the points to move and 16 px more, where the effect of its
+ * mirrored edges (falling by 0.43 a pixel) has faded. */
+static struct vis_rect
+plane_for(struct vis_rect r, int w, int h, const struct vis_params *lk)
+{
+	return grow(r, lk->win / 2 + 16, w, h);
 }
 
 struct region *
@@ -39,6 +58,18 @@ region_new(const struct roi_spec *spec, int w, int h,
 	if (reg->trk == NULL)
 		errx(1, "out of memory");
 	reg->crop = crop_for(spec->r, w, h, &opt->lk);
+	if (opt->spline > 0) {
+		reg->prect = plane_for(spec->r, w, h, &opt->lk);
+		sp_plane_init(&reg->ref_plane, reg->prect.w, reg->prect.h,
+		    opt->spline);
+		sp_plane_init(&reg->cur_plane, reg->prect.w, reg->prect.h,
+		    opt->spline);
+		reg->refiner = sp_refiner_new(opt->lk.win / 2, opt->spline);
+		reg->tmpl = xcalloc((size_t)opt->max, sizeof *reg->tmpl);
+		for (int i = 0; i < opt->max; i++)
+			sp_template_init(&reg->tmpl[i], reg->refiner);
+	}
+	reg->max = opt->max;
 	reg->pts = xcalloc((size_t)opt->max, sizeof *reg->pts);
 	reg->ref = xcalloc((size_t)opt->max * 2, sizeof *reg->ref);
 	reg->cur = xcalloc((size_t)opt->max * 2, sizeof *reg->cur);
@@ -46,6 +77,8 @@ region_new(const struct roi_spec *spec, int w, int h,
 	reg->errs = xcalloc((size_t)opt->max, sizeof *reg->errs);
 	reg->fb = xcalloc((size_t)opt->max, sizeof *reg->fb);
 	reg->ok = xcalloc((size_t)opt->max, 1);
+	reg->lk_ok = xcalloc((size_t)opt->max, 1);
+	reg->idx = xcalloc((size_t)opt->max, sizeof *reg->idx);
 	reg->next_id = 1;
 	return reg;
 }
@@ -56,6 +89,12 @@ region_free(struct region *reg)
 	if (reg == NULL)
 		return;
 	vis_tracker_free(reg->trk);
+	sp_plane_free(&reg->ref_plane);
+	sp_plane_free(&reg->cur_plane);
+	sp_refiner_free(reg->refiner);
+	for (int i = 0; reg->tmpl != NULL && i < reg->max; i++)
+		sp_template_free(&reg->tmpl[i]);
+	free(reg->tmpl);
 	free(reg->pts);
 	free(reg->ref);
 	free(reg->cur);
@@ -63,6 +102,8 @@ region_free(struct region *reg)
 	free(reg->errs);
 	free(reg->fb);
 	free(reg->ok);
+	free(reg->lk_ok);
+	free(reg->idx);
 	free(reg);
 }
 
@@ -94,6 +135,14 @@ median_offset(const struct region *reg, size_t a, size_t b)
 
 #define OFF(f) offsetof(struct point, f)
 
+/* The region's crop of img as a B-spline model. */
+static void
+model(struct sp_plane *p, const struct vis_image *img, struct vis_rect crop)
+{
+	sp_prefilter(p, img->data + (size_t)crop.y * (size_t)img->stride +
+	    (size_t)crop.x, crop.w, crop.h, img->stride);
+}
+
 /*
  * Make the current frame the region's reference image. Points keep their
  * first reference position r, so displacement stays measured from the
@@ -105,10 +154,13 @@ anchor(struct region *reg, const struct vis_image *img, ts_us ts)
 	for (int i = 0; i < reg->n; i++) {
 		reg->pts[i].tx = reg->pts[i].x;
 		reg->pts[i].ty = reg->pts[i].y;
+		reg->pts[i].has_tmpl = 0;
 	}
 	reg->ax = median_offset(reg, OFF(tx), OFF(rx));
 	reg->ay = median_offset(reg, OFF(ty), OFF(ry));
 	vis_set_reference(reg->trk, img, reg->crop);
+	if (reg->refiner != NULL)
+		model(&reg->ref_plane, img, reg->prect);
 	reg->anchored = 1;
 	reg->anchored_at = ts;
 }
@@ -138,6 +190,7 @@ replenish(struct region *reg, ts_us ts, const struct options *opt)
 		p->ry = p->ty - reg->ay;
 		p->x = p->tx + gx;
 		p->y = p->ty + gy;
+		p->has_tmpl = 0;
 	}
 	if (reg->n == 0 && !reg->flat)
 		warnx("region \"%s\": nothing to track (a flat image?); "
@@ -172,10 +225,96 @@ keep_reliable(struct region *reg, const uint8_t *ok, const float *fb,
 		    p->y < 0 || p->x > img->w - 1 || p->y > img->h - 1)
 			continue;
 		p->err = fb[i];
+		if (reg->tmpl != NULL && kept != i) {
+			/* its template goes with it */
+			struct sp_template t = reg->tmpl[kept];
+			reg->tmpl[kept] = reg->tmpl[i];
+			reg->tmpl[i] = t;
+		}
 		reg->pts[kept++] = *p;
 	}
 	reg->dropped += reg->n - kept;
 	reg->n = kept;
+}
+
+/* Align point i on the B-spline models, from where it is now (lib/subpix.h);
+ * its template is taken at the first frame after an anchor. */
+static int
+align(struct region *reg, int i)
+{
+	struct point *p = &reg->pts[i];
+	double ox = reg->prect.x, oy = reg->prect.y;
+	double x = p->x - ox, y = p->y - oy;
+
+	if (!p->has_tmpl) {
+		if (sp_template_take(reg->refiner, &reg->ref_plane, p->tx - ox,
+		    p->ty - oy, &reg->tmpl[i]) < 0)
+			return -1;
+		p->has_tmpl = 1;
+	}
+	if (sp_align(reg->refiner, &reg->tmpl[i], &reg->cur_plane, &x, &y,
+	    REFINE_MAX_STEP) < 0)
+		return -1;
+	p->x = (float)(x + ox);
+	p->y = (float)(y + oy);
+	return 0;
+}
+
+/*
+ * --refine: each point aligned on the B-spline models from where it was a
+ * frame ago, which for a vibration is a fraction of a pixel away. The few
+ * it does not find (a jolt, a point lost) go through OpenCV's pyramid LK
+ * first, and are aligned again from where that puts them. Either way the
+ * position is the spline's, unbiased; the forward-backward check is
+ * OpenCV's, as without --refine.
+ */
+static void
+track_refined(struct region *reg, const struct vis_image *img)
+{
+	float *ref = reg->ref, *cur = reg->cur;
+	int *idx = reg->idx, nlost = 0, nfound = 0;
+
+	model(&reg->cur_plane, img, reg->prect);
+	for (int i = 0; i < reg->n; i++) {
+		reg->ok[i] = align(reg, i) == 0;
+		if (!reg->ok[i])
+			idx[nlost++] = i;
+	}
+	if (nlost > 0) {
+		for (int k = 0; k < nlost; k++) {
+			const struct point *p = &reg->pts[idx[k]];
+			ref[2 * k] = p->tx;
+			ref[2 * k + 1] = p->ty;
+			cur[2 * k] = p->x;
+			cur[2 * k + 1] = p->y;
+		}
+		vis_track(reg->trk, img, nlost, ref, cur, reg->lk_ok, reg->errs,
+		    reg->scratch);
+		for (int k = 0; k < nlost; k++) {
+			int i = idx[k];
+			if (!reg->lk_ok[k])
+				continue;
+			reg->pts[i].x = cur[2 * k];
+			reg->pts[i].y = cur[2 * k + 1];
+			reg->ok[i] = align(reg, i) == 0;
+			reg->fb[i] = reg->scratch[k];
+		}
+	}
+	/* The forward-backward check for the points found at once. */
+	for (int i = 0, k = 0; i < reg->n; i++) {
+		if (k < nlost && idx[k] == i) {
+			k++;
+			continue;
+		}
+		ref[2 * nfound] = reg->pts[i].tx;
+		ref[2 * nfound + 1] = reg->pts[i].ty;
+		cur[2 * nfound] = reg->pts[i].x;
+		cur[2 * nfound + 1] = reg->pts[i].y;
+		idx[nlost + nfound++] = i;
+	}
+	vis_track_back(reg->trk, img, nfound, ref, cur, reg->scratch);
+	for (int k = 0; k < nfound; k++)
+		reg->fb[idx[nlost + k]] = reg->scratch[k];
 }
 
 static void
@@ -184,6 +323,12 @@ track(struct region *reg, const struct vis_image *img,
 {
 	size_t n = (size_t)reg->n;
 	float *ref = reg->ref, *cur = reg->cur;
+
+	if (reg->refiner != NULL) {
+		track_refined(reg, img);
+		keep_reliable(reg, reg->ok, reg->fb, img, opt);
+		return;
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		ref[2 * i] = reg->pts[i].tx;

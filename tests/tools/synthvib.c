@@ -13,10 +13,13 @@
  *   synthvib [--size WxH] [--fps N] [--frames N] [--region X,Y,W,H]
  *            [--mode AXIS:FREQ_HZ:AMP_PX[:PHASE_RAD]]... [--noise SIGMA]
  *            [--seed N] [--src ID] [--t0 TIME] [--truth FILE] [--sharp K]
+ *            [--offset DX,DY]
  *
  * --sharp K passes the texture through a tone curve of steepness K (a scene
  * of sharp high-contrast edges, whose small motions survive lossy video
- * coding), rendered with 4 x 4 samples a pixel.
+ * coding), rendered with 4 x 4 samples a pixel. --offset shifts the
+ * region by a constant (sub-pixel) amount under its motion, from the
+ * first frame on: where on the pixel grid the oscillation happens.
  *
  * Writes a gray Y4M stream to stdout, and with --truth a CSV ts,dx,dy of
  * the region's true displacement in every frame.
@@ -188,6 +191,7 @@ struct setup {
 	int nmodes;
 	double noise;
 	double sharp;           /* --sharp: tone-curve steepness, 0 smooth */
+	double offset[2];       /* --offset, px */
 	struct y4m_info info;
 	FILE *truth;
 };
@@ -207,6 +211,7 @@ parse_args(int argc, char **argv, struct setup *s)
 		{ "t0", required_argument, NULL, 't' },
 		{ "truth", required_argument, NULL, 'T' },
 		{ "sharp", required_argument, NULL, 'k' },
+		{ "offset", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, wh[2];
@@ -226,6 +231,17 @@ parse_args(int argc, char **argv, struct setup *s)
 			parse_mode(optarg, &s->modes[s->nmodes++]);
 			break;
 		case 'k': s->sharp = cli_double("--sharp", optarg, 0, 100); break;
+		case 'o': {
+			char *comma = strchr(optarg, ',');
+			if (comma == NULL)
+				cli_usage_error("--offset: expected DX,DY: '%s'",
+				    optarg);
+			*comma = '\0';
+			s->offset[0] = cli_double("--offset", optarg, -100, 100);
+			s->offset[1] = cli_double("--offset", comma + 1, -100,
+			    100);
+			break;
+		}
 		case 'N': s->noise = cli_double("--noise", optarg, 0, 100); break;
 		case 'S': rng_state += (uint64_t)cli_long("--seed", optarg, 0, LONG_MAX) * 0x9E3779B97F4A7C15ull; break;
 		case 'i': strncpy(s->info.src, optarg, Y4M_SRC_MAX - 1); break;
@@ -249,7 +265,7 @@ parse_args(int argc, char **argv, struct setup *s)
 static double
 displacement(const struct setup *s, int axis, double t)
 {
-	double d = 0;
+	double d = s->offset[axis];
 
 	for (int i = 0; i < s->nmodes; i++)
 		if (s->modes[i].axis == axis)

@@ -248,3 +248,45 @@ analyze(struct analyzer *a, const double *x, double lo, double hi, int k,
 		    a->out[i][1] * a->out[i][1]) / a->wsum;
 	return find_peaks(a, a->mag, lo, hi, k, peaks);
 }
+
+void
+spectrum_of(const struct analyzer *a, double *z)
+{
+	for (int i = 0; i < a->n / 2 + 1; i++) {
+		z[2 * i] = 2 * a->out[i][0] / a->wsum;
+		z[2 * i + 1] = 2 * a->out[i][1] / a->wsum;
+	}
+}
+
+static int
+cmp_double(const void *p, const void *q)
+{
+	double x = *(const double *)p, y = *(const double *)q;
+
+	return (x > y) - (x < y);
+}
+
+double
+coherent_median(const double *z, int n, size_t stride, double *scratch)
+{
+	double sre = 0, sim = 0, th, c, s, m;
+
+	if (n <= 0)
+		return 0;
+	/* The direction of the principal axis: half the angle of the sum of
+	 * the squares (which sees z and -z alike). */
+	for (int k = 0; k < n; k++) {
+		double re = z[(size_t)k * stride], im = z[(size_t)k * stride + 1];
+		sre += re * re - im * im;
+		sim += 2 * re * im;
+	}
+	th = atan2(sim, sre) / 2;
+	c = cos(th);
+	s = sin(th);
+	for (int k = 0; k < n; k++)
+		scratch[k] = z[(size_t)k * stride] * c +
+		    z[(size_t)k * stride + 1] * s;
+	qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
+	m = n % 2 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
+	return fabs(m);
+}

@@ -57,4 +57,19 @@ int analyze(struct analyzer *a, const double *x, double lo, double hi, int k,
 int find_peaks(struct analyzer *a, const double *mag, double lo, double hi,
     int k, struct peak *peaks);
 
+/* The last analysis's complex spectrum, scaled like a->mag (|z| is the
+ * amplitude), into z: n / 2 + 1 pairs re, im. */
+void spectrum_of(const struct analyzer *a, double *z);
+
+/*
+ * One bin of n series' spectra, z[k * stride] + i z[k * stride + 1] for
+ * k < n, combined into one amplitude: the values projected on their
+ * principal direction in the complex plane (the phase they share), and
+ * the magnitude of the median projection. Noise across the points then
+ * cancels instead of adding as in a median of magnitudes, and one wild
+ * point moves the result no more than a median lets it. scratch holds n.
+ */
+double coherent_median(const double *z, int n, size_t stride,
+    double *scratch);
+
 #endif

@@ -160,7 +160,6 @@ print_per_point(struct points *pp)
 		printf("%g %.6f\n", pp->freq[f], median(pp->amps[f], pp->n));
 		free(pp->amps[f]);
 	}
-	strmap_free(&pp->map, free_series);
 }
 
 int
@@ -252,6 +251,7 @@ main(int argc, char **argv)
 			printf("%g %.6f\n", freq[f], amp[f]);
 	}
 	csvin_free(r);
+	strmap_free(&pp.map, free_series);
 	free(frame), free(s.t), free(s.v);
 	return cli_finish(0);
 }

@@ -113,12 +113,13 @@ write_points(struct store *st, const struct selected *sel, ts_us before,
 	return count;
 }
 
-/* A name for the archive not yet taken: STORE-CUTOFF[-N].csv.gz */
+/* A name for the archive not yet taken: STORE-CUTOFF[-N].csv.gz, STORE
+ * the SQLite file's name or the PostgreSQL database's. */
 static char *
-archive_name(const char *dir, const char *db, ts_us before)
+archive_name(const char *dir, const struct store *st, ts_us before)
 {
 	char stamp[TS_BUFSZ], base[256], *path = NULL;
-	const char *b = base_name(db);
+	const char *b = st->label != NULL ? st->label : base_name(st->name);
 	size_t len = strcspn(b, ".");
 	struct stat sb;
 	int k = 1, n;
@@ -169,7 +170,7 @@ static char *
 write_archive(struct store *st, const struct archive_opts *o,
     const struct selected *sel, long long *count)
 {
-	char *path = archive_name(o->dir, st->name, o->before), *tmp, hex[65];
+	char *path = archive_name(o->dir, st, o->before), *tmp, hex[65];
 	FILE *fp;
 
 	if (asprintf(&tmp, "%s.tmp", path) < 0)

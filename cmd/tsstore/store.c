@@ -5,16 +5,24 @@
 
 #include "store.h"
 
+int
+store_is_pg(const char *name)
+{
+	size_t key = strspn(name, "abcdefghijklmnopqrstuvwxyz_");
+
+	if (strncmp(name, "postgresql://", 13) == 0 ||
+	    strncmp(name, "postgres://", 11) == 0)
+		return 1;
+	/* libpq's keywords: "host=db1 dbname=vib", "service=control" */
+	return key > 0 && name[key + strspn(name + key, " ")] == '=';
+}
+
 struct store *
 store_open(const char *name, enum store_mode mode, int busy_ms, char *err,
     size_t errsz)
 {
-	if (strncmp(name, "postgresql://", 13) == 0 ||
-	    strncmp(name, "postgres://", 11) == 0) {
-		snprintf(err, errsz, "%s: the PostgreSQL backend is not built "
-		    "yet; give a SQLite file", name);
-		return NULL;
-	}
+	if (store_is_pg(name))
+		return store_pg_open(name, mode, busy_ms, err, errsz);
 	return store_sqlite_open(name, mode, busy_ms, err, errsz);
 }
 

@@ -83,7 +83,8 @@ struct store_ops {
 	int (*backup)(struct store *, const char *path);
 	/* The backend's own consistency check. */
 	int (*integrity)(struct store *);
-	/* Every chunk of every series, in series and time order. */
+	/* Every chunk of every series, in series and time order; fn must
+	 * not call the store (a backend may be streaming them). */
 	int (*chunk_each)(struct store *,
 	    int (*fn)(const struct chunk_row *, void *), void *arg);
 };
@@ -91,6 +92,7 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 	const char *name;       /* for messages */
+	const char *label;      /* for file names (archives); NULL: name's */
 	char err[512];
 };
 
@@ -99,12 +101,20 @@ enum store_mode {
 	STORE_CREATE,           /* open it, or make it if there is none */
 };
 
-/* Open by name ("FILE" for SQLite); NULL with a message in err. */
+/* Open by name (a SQLite file, or a PostgreSQL connection string); NULL
+ * with a message in err. */
 struct store *store_open(const char *name, enum store_mode mode,
     int busy_ms, char *err, size_t errsz);
 
+/* Is name a PostgreSQL connection string (a postgresql:// URI or libpq
+ * keywords, "host=... dbname=...") rather than a SQLite file? */
+int store_is_pg(const char *name);
+
 /* The SQLite backend. */
 struct store *store_sqlite_open(const char *path, enum store_mode mode,
+    int busy_ms, char *err, size_t errsz);
+/* The PostgreSQL backend: name is a libpq connection string. */
+struct store *store_pg_open(const char *conninfo, enum store_mode mode,
     int busy_ms, char *err, size_t errsz);
 
 void chunk_row_free(struct chunk_row *row);

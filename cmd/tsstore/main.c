@@ -45,6 +45,11 @@ usage(int status)
 	    "       tsstore restore [--db FILE] --dir DIR [-v] [file ...]\n"
 	    "       tsstore backup [--db FILE] DEST\n"
 	    "       tsstore check [--db FILE]\n"
+	    "       tsstore ship --from EDGE --to CONTROL --site NAME"
+	    " [--batch N] [--max-rate SIZE] [-v]\n"
+	    "--db (and ship's --to) takes a SQLite file or a PostgreSQL"
+	    " connection string\n"
+	    "(postgresql://HOST/DB or libpq keywords)\n"
 	    "common options: --db FILE (default $TSSTORE_DB),"
 	    " --busy-timeout DUR (default 60s)\n", fp);
 	exit(status);
@@ -100,6 +105,7 @@ static const struct {
 	{ "rollup", cmd_rollup },
 	{ "archive", cmd_archive },
 	{ "restore", cmd_restore },
+	{ "ship", cmd_ship },
 };
 
 int
@@ -109,7 +115,7 @@ main(int argc, char **argv)
 	if (argc < 2)
 		cli_usage_error("no command (init, ingest, query, series, "
 		    "tag, rollup, retain, archive, restore, backup, "
-		    "check)");
+		    "check, ship)");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		usage(0);
 	if (strcmp(argv[1], "--version") == 0)

@@ -87,6 +87,19 @@ struct store_ops {
 	 * not call the store (a backend may be streaming them). */
 	int (*chunk_each)(struct store *,
 	    int (*fn)(const struct chunk_row *, void *), void *arg);
+	/* A setting the store keeps (as "ship:SITE", a site's watermark):
+	 * its value into buf, or 1 if there is none. */
+	int (*meta_get)(struct store *, const char *key, char *buf,
+	    size_t size);
+	int (*meta_set)(struct store *, const char *key, const char *value);
+	/* The chunks written since change number after, in the order they
+	 * were written, at most limit of them, each with its series' name
+	 * and its change number (which only grows): what tsstore ship
+	 * sends. A chunk written again is given once, at its last number.
+	 * fn must not call the store. */
+	int (*changes_each)(struct store *, long long after, long limit,
+	    int (*fn)(const struct chunk_row *, const char *series,
+	    long long change, void *), void *arg);
 };
 
 struct store {

@@ -60,7 +60,7 @@ enum {
 	Q_SERIES_GET, Q_SERIES_ADD, Q_SEEK_LE, Q_SEEK_GT, Q_DELETE,
 	Q_TAG_SET, Q_TAG_DELETE, Q_TAGS, Q_POLICY_SET, Q_POLICY_DELETE,
 	Q_ROLLUP_SET, Q_ROLLUP_DELETE, Q_DIRTY_MARK, Q_DIRTY_DELETE,
-	Q_LOCK, Q_COUNT
+	Q_LOCK, Q_META_GET, Q_META_SET, Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
@@ -92,6 +92,9 @@ static const char *const sql[Q_COUNT] = {
 	[Q_DIRTY_DELETE] = "DELETE FROM tsstore.dirty WHERE series = $1",
 	/* the key's first half says "tsstore series" */
 	[Q_LOCK] = "SELECT pg_advisory_xact_lock(1953719668, $1::integer)",
+	[Q_META_GET] = "SELECT value FROM tsstore.meta WHERE key = $1",
+	[Q_META_SET] = "INSERT INTO tsstore.meta VALUES ($1, $2)"
+	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
 /* A set of 64-bit numbers, small and unordered. */
@@ -806,6 +809,46 @@ pg_chunk_each(struct store *st, int (*fn)(const struct chunk_row *, void *),
 	return stop < 0 ? -1 : 0;
 }
 
+static int
+pg_meta_get(struct store *st, const char *key, char *buf, size_t size)
+{
+	struct pg_store *s = self(st);
+	const char *p[1] = { key };
+	PGresult *r = run(s, Q_META_GET, 1, p);
+	int found;
+
+	if (r == NULL)
+		return -1;
+	if ((found = PQntuples(r) == 1))
+		snprintf(buf, size, "%.*s", PQgetlength(r, 0, 0),
+		    PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return found ? 0 : 1;
+}
+
+static int
+pg_meta_set(struct store *st, const char *key, const char *value)
+{
+	const char *p[2] = { key, value };
+
+	return run_command(self(st), Q_META_SET, 2, p);
+}
+
+/* The control room's store keeps no change log: it is shipped to, not
+ * from. */
+static int
+pg_changes_each(struct store *st, long long after, long limit,
+    int (*fn)(const struct chunk_row *, const char *, long long, void *),
+    void *arg)
+{
+	struct pg_store *s = self(st);
+
+	snprintf(s->base.err, sizeof s->base.err, "%s: a PostgreSQL store "
+	    "is shipped to, not from: ship from an edge's SQLite store",
+	    s->display);
+	return -1;
+}
+
 static const struct store_ops pg_ops = {
 	.close = pg_close,
 	.begin = pg_begin,
@@ -828,6 +871,9 @@ static const struct store_ops pg_ops = {
 	.dirty_take = pg_dirty_take,
 	.integrity = pg_integrity,
 	.chunk_each = pg_chunk_each,
+	.meta_get = pg_meta_get,
+	.meta_set = pg_meta_set,
+	.changes_each = pg_changes_each,
 };
 
 /* ---- opening ---- */

@@ -28,6 +28,22 @@
     "CREATE TABLE IF NOT EXISTS dirty(series INTEGER PRIMARY KEY," \
     " t0 INTEGER NOT NULL, t1 INTEGER NOT NULL);"
 
+/*
+ * The change log: every chunk written gets the next number (AUTOINCREMENT
+ * never hands a number out twice, so a chunk written again is always
+ * later than any point a reader stopped at). tsstore ship sends what was
+ * written after the last number the control room has. A store made before
+ * the log has its chunks entered once, when the log is made.
+ */
+#define CHANGE_TABLES \
+    "CREATE TABLE IF NOT EXISTS change(seq INTEGER PRIMARY KEY AUTOINCREMENT," \
+    " series INTEGER NOT NULL, t0 INTEGER NOT NULL);" \
+    "CREATE INDEX IF NOT EXISTS change_chunk ON change(series, t0);" \
+    "INSERT INTO change(series, t0) SELECT series, t0 FROM chunk" \
+    " WHERE NOT EXISTS (SELECT 1 FROM change) ORDER BY series, t0;" \
+    "CREATE TRIGGER IF NOT EXISTS chunk_change AFTER INSERT ON chunk BEGIN" \
+    " INSERT INTO change(series, t0) VALUES (new.series, new.t0); END;"
+
 static const char schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO meta VALUES('format', '" FORMAT "');"
@@ -39,14 +55,15 @@ static const char schema[] =
     " value TEXT NOT NULL, PRIMARY KEY(series, key));"
     "CREATE TABLE retention(pattern TEXT PRIMARY KEY,"
     " keep_us INTEGER NOT NULL);"
-    ROLLUP_TABLES;
+    ROLLUP_TABLES CHANGE_TABLES;
 
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SERIES_GET, Q_SERIES_ADD,
 	Q_SERIES_EACH, Q_SEEK_LE, Q_SEEK_GT, Q_PUT, Q_DELETE, Q_CHUNK_EACH,
 	Q_TAG_SET, Q_TAG_DELETE, Q_TAGS, Q_POLICY_SET, Q_POLICY_DELETE,
 	Q_POLICIES, Q_ROLLUP_SET, Q_ROLLUP_DELETE, Q_ROLLUPS, Q_HAVE_ROLLUPS,
-	Q_DIRTY_MARK, Q_DIRTY_FIRST, Q_DIRTY_DELETE, Q_COUNT
+	Q_DIRTY_MARK, Q_DIRTY_FIRST, Q_DIRTY_DELETE, Q_META_GET, Q_META_SET,
+	Q_CHANGES, Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
@@ -89,6 +106,13 @@ static const char *const sql[Q_COUNT] = {
 	[Q_DIRTY_FIRST] = "SELECT series, t0, t1 FROM dirty ORDER BY series"
 	    " LIMIT 1",
 	[Q_DIRTY_DELETE] = "DELETE FROM dirty WHERE series = ?",
+	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?",
+	[Q_META_SET] = "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+	[Q_CHANGES] = "SELECT c.series, c.t0, c.t1, c.n, c.data, s.name, g.seq"
+	    " FROM change g JOIN chunk c ON c.series = g.series AND"
+	    " c.t0 = g.t0 JOIN series s ON s.id = g.series WHERE g.seq > ?"
+	    " AND g.seq = (SELECT max(seq) FROM change h WHERE"
+	    " h.series = g.series AND h.t0 = g.t0) ORDER BY g.seq LIMIT ?",
 };
 
 struct sqlite_store {
@@ -608,6 +632,67 @@ sq_chunk_each(struct store *st, int (*fn)(const struct chunk_row *, void *),
 	return rc == SQLITE_DONE ? 0 : fail(s);
 }
 
+static int
+sq_meta_get(struct store *st, const char *key, char *buf, size_t size)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_META_GET);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, size, "%s", sqlite3_column_text(q, 0));
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : fail(s);
+}
+
+static int
+sq_meta_set(struct store *st, const char *key, const char *value)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_META_SET);
+	int rc;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
+static int
+sq_changes_each(struct store *st, long long after, long limit,
+    int (*fn)(const struct chunk_row *, const char *, long long, void *),
+    void *arg)
+{
+	struct sqlite_store *s = self(st);
+	sqlite3_stmt *q = stmt(s, Q_CHANGES);
+	struct chunk_row row = { 0 };
+	int rc, stop = 0;
+
+	if (q == NULL)
+		return fail(s);
+	sqlite3_bind_int64(q, 1, after);
+	sqlite3_bind_int64(q, 2, limit);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		take_row(q, &row);
+		stop = fn(&row, (const char *)sqlite3_column_text(q, 5),
+		    sqlite3_column_int64(q, 6), arg);
+	}
+	sqlite3_reset(q);
+	chunk_row_free(&row);
+	if (stop)
+		return stop < 0 ? -1 : 0;
+	return rc == SQLITE_DONE ? 0 : fail(s);
+}
+
 static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.begin = sq_begin,
@@ -630,6 +715,9 @@ static const struct store_ops sqlite_ops = {
 	.dirty_take = sq_dirty_take,
 	.integrity = sq_integrity,
 	.chunk_each = sq_chunk_each,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+	.changes_each = sq_changes_each,
 };
 
 /* The value of a one-value query, or NULL (into buf). */
@@ -665,7 +753,8 @@ check_format(struct sqlite_store *s, enum store_mode mode)
 	if (f != NULL && strcmp(f, FORMAT) == 0)
 		return sqlite3_exec(s->db, "CREATE TABLE IF NOT EXISTS "
 		    "retention(pattern TEXT PRIMARY KEY, keep_us INTEGER NOT "
-		    "NULL);" ROLLUP_TABLES "COMMIT", NULL, NULL, NULL) ==
+		    "NULL);" ROLLUP_TABLES CHANGE_TABLES "COMMIT", NULL, NULL,
+		    NULL) ==
 		    SQLITE_OK ? 0 : fail(s);
 	ntables = query_text(s->db, "SELECT count(*) FROM sqlite_schema",
 	    buf, sizeof buf);

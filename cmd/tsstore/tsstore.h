@@ -49,6 +49,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_series(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_ship(int argc, char **argv);
 
 /* Print the usage of the whole program (or one command) and exit. */
 void usage(int status) __attribute__((noreturn));

@@ -258,6 +258,7 @@ ship(struct store *edge, struct store *ctl, const struct ship_opts *o)
 	}
 	if (rc == 0)
 		after = atoll(buf);
+	rc = -1;
 	for (;;) {
 		batch_clear(&b);
 		if (edge->ops->changes_each(edge, after, o->batch, collect,

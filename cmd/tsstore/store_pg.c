@@ -144,7 +144,10 @@ idset_add(struct idset *s, long long v)
 	s->v[s->n++] = v;
 }
 
-/* libpq's message on one line: its lines joined by "; ". */
+/*
+ * libpq's message on one line: a line that goes on with a small letter
+ * joins the one before with a space, others with "; ".
+ */
 static void
 set_err(struct pg_store *s, const char *msg)
 {
@@ -157,7 +160,8 @@ set_err(struct pg_store *s, const char *msg)
 		if (run > 0) {
 			if (p[run] == '\0')
 				break;
-			if (n > start && memchr(p, '\n', run) != NULL)
+			if (n > start && memchr(p, '\n', run) != NULL &&
+			    !(p[run] >= 'a' && p[run] <= 'z'))
 				s->base.err[n++] = ';';
 			if (n > start)
 				s->base.err[n++] = ' ';
@@ -167,6 +171,13 @@ set_err(struct pg_store *s, const char *msg)
 		s->base.err[n++] = *p++;
 	}
 	s->base.err[n] = '\0';
+}
+
+/* The server's notices (a shutdown's warning) are not ours to print: what
+ * went wrong comes back as an error. */
+static void
+quiet(void *arg, const char *message)
+{
 }
 
 static int
@@ -359,6 +370,7 @@ ensure_partition(struct pg_store *s, long long t0)
 		return 0;
 	if (s->ddl == NULL) {
 		s->ddl = PQconnectdb(s->conninfo);
+		PQsetNoticeProcessor(s->ddl, quiet, NULL);
 		if (PQstatus(s->ddl) != CONNECTION_OK)
 			return fail(s, s->ddl);
 	}
@@ -989,6 +1001,7 @@ store_pg_open(const char *conninfo, enum store_mode mode, int busy_ms,
 	s->display = redact(conninfo);
 	s->base.name = s->display;
 	s->conn = PQconnectdb(conninfo);
+	PQsetNoticeProcessor(s->conn, quiet, NULL);
 	snprintf(q, sizeof q, "SET lock_timeout = %d; SET client_min_messages"
 	    " = warning", busy_ms);
 	if (PQstatus(s->conn) != CONNECTION_OK)

@@ -5,12 +5,13 @@
 #   make asan       the same tests on an AddressSanitizer+UBSan build
 #   make fuzz       run each libFuzzer target for FUZZTIME seconds
 #   make bench      benchmarks against their peers (bench/RESULTS.md)
-#   make install    PREFIX, DESTDIR, BINDIR, MANPREFIX honoured
+#   make install    PREFIX, DESTDIR, BINDIR, LIBDIR, MANPREFIX honoured
 
 VERSION = 0.1.0
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/toolchain
 MANPREFIX ?= $(PREFIX)/share/man
 
 B ?= build
@@ -69,7 +70,24 @@ UNIT = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.
 TOOLS = $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(wildcard tests/tools/*.c))
 MANS = $(wildcard man/*.[15])
 
-all: $(PROGS:%=$(B)/bin/%)
+.DEFAULT_GOAL := all
+
+# tsstore's chunk decoder as a PostgreSQL function library (loaded by the
+# server from where tsstore finds it: see tsstore(1)), built with the
+# same lib/tschunk.c; when the server's headers are missing, not built.
+PG_SERVER_INC := $(shell $(PKG_CONFIG) --variable=includedir_server libpq \
+	2>/dev/null; pg_config --includedir-server 2>/dev/null)
+PG_SERVER_INC := $(firstword $(wildcard $(addsuffix /postgres.h,$(PG_SERVER_INC))))
+PGEXT_SRC = cmd/tsstore/pg/tsstore_pg.c lib/tschunk.c lib/decval.c lib/xalloc.c
+ifneq ($(PG_SERVER_INC),)
+PGEXT = $(B)/lib/toolchain/tsstore_pg.so
+endif
+$(B)/lib/toolchain/tsstore_pg.so: $(PGEXT_SRC) lib/tschunk.h lib/decval.h lib/xalloc.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -shared -fPIC $(CFLAGS) -I$(dir $(PG_SERVER_INC)) \
+		-Ilib -o $@ $(PGEXT_SRC)
+
+all: $(PROGS:%=$(B)/bin/%) $(PGEXT)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -157,11 +175,14 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(MANPREFIX)/man5
 	for p in $(PROGS); do cp -f $(B)/bin/$$p $(DESTDIR)$(BINDIR)/; done
+	if [ -n "$(PGEXT)" ]; then mkdir -p $(DESTDIR)$(LIBDIR) && \
+		cp -f $(PGEXT) $(DESTDIR)$(LIBDIR)/; fi
 	for m in $(MANS); do \
 		s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	rm -f $(DESTDIR)$(LIBDIR)/tsstore_pg.so
 	for m in $(MANS); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$${m#man/}; done
 

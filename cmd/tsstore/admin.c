@@ -42,7 +42,7 @@ cmd_init(int argc, char **argv)
 			max = cli_bytes("--max-size", optarg);
 	if (optind < argc)
 		cli_usage_error("unexpected argument: '%s'", argv[optind]);
-	st = common_open(&c, STORE_CREATE);
+	st = common_open(&c, STORE_INIT);
 	if (max >= 0 && (rc = st->ops->set_max_bytes(st, max)) < 0)
 		warnx("%s", st->err);
 	st->ops->close(st);

@@ -112,6 +112,8 @@ struct store {
 enum store_mode {
 	STORE_OPEN,             /* an existing store */
 	STORE_CREATE,           /* open it, or make it if there is none */
+	STORE_INIT,             /* the same, and (re)make what a backend adds
+	                         * around the store (PostgreSQL's functions) */
 };
 
 /* Open by name (a SQLite file, or a PostgreSQL connection string); NULL

@@ -20,13 +20,15 @@
  * variables and the password file work as in psql. Messages name the
  * server by that string with any password taken out.
  */
-#include <arpa/inet.h>
+#include <err.h>
 #include <libpq-fe.h>
+#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "xalloc.h"
@@ -53,8 +55,7 @@ static const char schema[] =
     " PRIMARY KEY(pattern, step_us));"
     "CREATE TABLE tsstore.dirty(series bigint PRIMARY KEY,"
     " t0 bigint NOT NULL, t1 bigint NOT NULL);"
-    "INSERT INTO tsstore.meta VALUES ('format', '" FORMAT "'),"
-    " ('partition_us', '86400000000');";
+    "INSERT INTO tsstore.meta VALUES ('format', '" FORMAT "');";
 
 enum {
 	Q_SERIES_GET, Q_SERIES_ADD, Q_SEEK_LE, Q_SEEK_GT, Q_DELETE,
@@ -116,7 +117,6 @@ struct pg_store {
 	struct idset waiting;   /* series with chunks in copy */
 	struct idset locked;    /* series this transaction holds */
 	struct idset parts;     /* partition starts known to exist */
-	long long part_us;
 };
 
 static struct pg_store *
@@ -339,31 +339,47 @@ copy_flush(struct pg_store *s)
 
 /* ---- partitions ---- */
 
-/* The partitions already there: their lower bounds, from their names. */
+/* A partition's name: chunk_YYYYMMDD, the UTC day it starts. */
+static void
+partition_name(long long start, char *buf, size_t size)
+{
+	time_t t = (time_t)(start / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "chunk_%Y%m%d", &tm);
+}
+
+/* The partitions already there: their starts, from their names. */
 static int
 load_partitions(struct pg_store *s)
 {
 	PGresult *r = checked(s, s->conn, PQexec(s->conn,
 	    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON"
 	    " c.oid = i.inhrelid WHERE i.inhparent = 'tsstore.chunk'::regclass"));
-	long long start;
+	struct tm tm = { 0 };
 
 	if (r == NULL)
 		return -1;
 	s->parts.n = 0;
 	for (int i = 0; i < PQntuples(r); i++)
-		if (sscanf(get_text(r, i, 0), "chunk_p%lld", &start) == 1)
-			idset_add(&s->parts, start);
+		if (sscanf(get_text(r, i, 0), "chunk_%4d%2d%2d", &tm.tm_year,
+		    &tm.tm_mon, &tm.tm_mday) == 3) {
+			tm.tm_year -= 1900;
+			tm.tm_mon -= 1;
+			idset_add(&s->parts, (long long)timegm(&tm) * 1000000);
+		}
 	PQclear(r);
 	return 0;
 }
 
-/* The partition of chunks starting at t0, made if there is none. */
+/* The partition of chunks starting at t0, made if there is none: a day,
+ * from midnight UTC. */
 static int
 ensure_partition(struct pg_store *s, long long t0)
 {
-	long long start = t0 - ((t0 % s->part_us) + s->part_us) % s->part_us;
-	char q[1024];
+	long long start = t0 - ((t0 % DAY_US) + DAY_US) % DAY_US;
+	char q[1024], name[32];
 	int rc;
 
 	if (idset_has(&s->parts, start))
@@ -374,17 +390,17 @@ ensure_partition(struct pg_store *s, long long t0)
 		if (PQstatus(s->ddl) != CONNECTION_OK)
 			return fail(s, s->ddl);
 	}
-	/* One maker at a time; a name says its partition's start. */
+	partition_name(start, name, sizeof name);
+	/* one maker at a time; the second finds it made */
 	snprintf(q, sizeof q,
 	    "BEGIN;"
 	    "SELECT pg_advisory_xact_lock(1953719668, 0);"
-	    "DO $$BEGIN IF to_regclass('tsstore.chunk_p%lld') IS NULL THEN"
-	    " CREATE TABLE tsstore.chunk_p%lld (LIKE tsstore.chunk"
-	    " INCLUDING ALL);"
-	    " ALTER TABLE tsstore.chunk ATTACH PARTITION tsstore.chunk_p%lld"
+	    "DO $$BEGIN IF to_regclass('tsstore.%s') IS NULL THEN"
+	    " CREATE TABLE tsstore.%s (LIKE tsstore.chunk INCLUDING ALL);"
+	    " ALTER TABLE tsstore.chunk ATTACH PARTITION tsstore.%s"
 	    " FOR VALUES FROM (%lld) TO (%lld);"
 	    " END IF; END$$;"
-	    "COMMIT", start, start, start, start, start + s->part_us);
+	    "COMMIT", name, name, name, start, start + DAY_US);
 	rc = exec(s, s->ddl, q);
 	if (rc < 0)
 		(void)exec(s, s->ddl, "ROLLBACK");
@@ -931,6 +947,77 @@ redact(const char *conninfo)
 	return d;
 }
 
+/*
+ * The SQL that reads raw points without tsstore: the chunk decoder (a C
+ * function from tsstore_pg.so, which the server loads: see tsstore(1)),
+ * a function for one series over a time range (it reads only the chunks
+ * that meet the range), and a view of every point.
+ */
+static const char points_sql[] =
+    "CREATE OR REPLACE FUNCTION tsstore.chunk_points(bytea)"
+    " RETURNS TABLE(\"time\" timestamptz, value double precision)"
+    " AS %s, 'tsstore_chunk_points'"
+    " LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4096;"
+    "CREATE OR REPLACE FUNCTION tsstore.series_points(series text,"
+    " t_from timestamptz, t_to timestamptz)"
+    " RETURNS TABLE(\"time\" timestamptz, series text,"
+    " value double precision) LANGUAGE sql STABLE PARALLEL SAFE AS $f$"
+    " SELECT p.time, s.name, p.value FROM tsstore.series s"
+    " JOIN tsstore.chunk c ON c.series = s.id,"
+    " tsstore.chunk_points(c.data) p"
+    " WHERE s.name = $1"
+    " AND c.t0 < (extract(epoch FROM $3) * 1000000)::bigint"
+    " AND c.t1 >= (extract(epoch FROM $2) * 1000000)::bigint"
+    " AND p.time >= $2 AND p.time < $3 ORDER BY p.time $f$;"
+    "CREATE OR REPLACE VIEW tsstore.points AS"
+    " SELECT p.time, s.name AS series, p.value FROM tsstore.series s"
+    " JOIN tsstore.chunk c ON c.series = s.id,"
+    " tsstore.chunk_points(c.data) p;";
+
+/* The decoder library: $TSSTORE_PG_LIB, or beside this program as make
+ * and make install place it (BIN/../lib/toolchain/tsstore_pg.so). */
+static const char *
+points_lib(char *buf, size_t size)
+{
+	const char *env = getenv("TSSTORE_PG_LIB");
+	char exe[4096];
+	ssize_t n;
+
+	if (env != NULL && *env != '\0')
+		return env;
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0)
+		return NULL;
+	exe[n] = '\0';
+	snprintf(buf, size, "%s/../lib/toolchain/tsstore_pg.so", dirname(exe));
+	return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* The SQL functions and view, (re)made; the store works without them, so
+ * a failure is a warning. */
+static void
+make_points_sql(struct pg_store *s)
+{
+	char path[4200], *q, *lit;
+	const char *lib = points_lib(path, sizeof path);
+
+	if (lib == NULL) {
+		warnx("%s: no tsstore_pg.so beside tsstore and no "
+		    "TSSTORE_PG_LIB: the SQL functions for raw points are not "
+		    "made (the store works without them)", s->display);
+		return;
+	}
+	if ((lit = PQescapeLiteral(s->conn, lib, strlen(lib))) == NULL ||
+	    asprintf(&q, points_sql, lit) < 0)
+		errx(1, "out of memory");
+	PQfreemem(lit);
+	if (exec(s, s->conn, "SAVEPOINT f") == 0 && exec(s, s->conn, q) < 0) {
+		warnx("%s (the SQL functions for raw points are not made; the "
+		    "store works without them)", s->base.err);
+		(void)exec(s, s->conn, "ROLLBACK TO SAVEPOINT f");
+	}
+	free(q);
+}
+
 /* The schema, made if the database has none and mode allows. */
 static int
 check_format(struct pg_store *s, enum store_mode mode)
@@ -959,14 +1046,17 @@ check_format(struct pg_store *s, enum store_mode mode)
 	}
 	if (have)
 		PQclear(r);
-	if (!have && mode != STORE_CREATE) {
+	if (!have && mode == STORE_OPEN) {
 		snprintf(s->base.err, sizeof s->base.err, "%s: no tsstore "
 		    "store in this database (tsstore init makes one)",
 		    s->display);
 		goto failed;
 	}
-	if ((!have && exec(s, s->conn, schema) < 0) ||
-	    exec(s, s->conn, "COMMIT") < 0)
+	if (!have && exec(s, s->conn, schema) < 0)
+		goto failed;
+	if (!have || mode == STORE_INIT)
+		make_points_sql(s);
+	if (exec(s, s->conn, "COMMIT") < 0)
 		goto failed;
 	return 0;
 failed:
@@ -974,20 +1064,6 @@ failed:
 	return -1;
 }
 
-static int
-read_settings(struct pg_store *s)
-{
-	PGresult *r = checked(s, s->conn, PQexec(s->conn, "SELECT value FROM"
-	    " tsstore.meta WHERE key = 'partition_us'"));
-
-	if (r == NULL)
-		return -1;
-	s->part_us = PQntuples(r) == 1 ? atoll(get_text(r, 0, 0)) : DAY_US;
-	if (s->part_us <= 0)
-		s->part_us = DAY_US;
-	PQclear(r);
-	return load_partitions(s);
-}
 
 struct store *
 store_pg_open(const char *conninfo, enum store_mode mode, int busy_ms,
@@ -1007,7 +1083,7 @@ store_pg_open(const char *conninfo, enum store_mode mode, int busy_ms,
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		fail(s, s->conn);
 	else if (exec(s, s->conn, q) == 0 && check_format(s, mode) == 0 &&
-	    read_settings(s) == 0) {
+	    load_partitions(s) == 0) {
 		s->base.label = PQdb(s->conn);
 		return &s->base;
 	}

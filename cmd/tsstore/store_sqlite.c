@@ -758,7 +758,7 @@ check_format(struct sqlite_store *s, enum store_mode mode)
 		    SQLITE_OK ? 0 : fail(s);
 	ntables = query_text(s->db, "SELECT count(*) FROM sqlite_schema",
 	    buf, sizeof buf);
-	if (mode == STORE_CREATE && ntables != NULL && strcmp(ntables, "0") == 0) {
+	if (mode != STORE_OPEN && ntables != NULL && strcmp(ntables, "0") == 0) {
 		if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			fail(s);
@@ -797,7 +797,7 @@ store_sqlite_open(const char *path, enum store_mode mode, int busy_ms,
 	struct sqlite_store *s = xcalloc(1, sizeof *s);
 	struct stat sb;
 	int flags = SQLITE_OPEN_READWRITE |
-	    (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
+	    (mode != STORE_OPEN ? SQLITE_OPEN_CREATE : 0);
 
 	s->base.ops = &sqlite_ops;
 	s->base.name = path;

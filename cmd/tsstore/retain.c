@@ -52,6 +52,7 @@ struct trim {
 	long long id;
 	char *name;
 	ts_us cutoff;
+	long long removed;      /* points, with the partitions dropped */
 };
 
 struct plan {
@@ -79,7 +80,48 @@ plan_series(const struct series_info *si, void *arg)
 	}
 	pl->t[pl->n].id = si->id;
 	pl->t[pl->n].name = xstrdup(si->name);
+	pl->t[pl->n].removed = 0;
 	pl->t[pl->n++].cutoff = pl->now - keep;
+	return 0;
+}
+
+static struct trim *
+find_trim(struct plan *pl, long long id)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->t[i].id == id)
+			return &pl->t[i];
+	return NULL;
+}
+
+/*
+ * A partition whose every chunk is older than its series' cutoff goes
+ * whole: no row is deleted. One with a chunk of a series kept longer (or
+ * kept whole) stays, and its expired chunks go one by one after.
+ */
+static int
+drop_expired(const char *part, const struct series_info *in, size_t n,
+    void *arg)
+{
+	void **a = arg;
+	struct store *st = a[0];
+	struct plan *pl = a[1];
+	const int *verbose = a[2];
+	long long points = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct trim *t = find_trim(pl, in[i].id);
+		if (t == NULL || in[i].last >= t->cutoff)
+			return 0;
+		points += in[i].points;
+	}
+	if (n == 0 || st->ops->partition_drop(st, part) < 0)
+		return n == 0 ? 0 : -1;
+	for (size_t i = 0; i < n; i++)
+		find_trim(pl, in[i].id)->removed += in[i].points;
+	if (*verbose)
+		warnx("retain: partition %s dropped (%lld points)", part,
+		    points);
 	return 0;
 }
 
@@ -92,8 +134,12 @@ apply(struct store *st, ts_us now, int verbose)
 	struct plan pl = { .ps = &ps, .now = now };
 	int rc = st->ops->policy_each(st, take_policy, &ps);
 
+	void *arg[3] = { st, &pl, &verbose };
+
 	if (rc == 0)
 		rc = st->ops->series_each(st, plan_series, &pl);
+	if (rc == 0 && pl.n > 0 && st->ops->partition_each != NULL)
+		rc = st->ops->partition_each(st, drop_expired, arg);
 	for (size_t i = 0; rc == 0 && i < pl.n; i++) {
 		long long removed = 0;
 		char buf[TS_BUFSZ];
@@ -107,7 +153,7 @@ apply(struct store *st, ts_us now, int verbose)
 			st->ops->rollback(st);
 		else if (verbose)
 			warnx("retain: %s: %lld points before %s removed",
-			    pl.t[i].name, removed,
+			    pl.t[i].name, removed + pl.t[i].removed,
 			    ts_format_rfc3339(pl.t[i].cutoff, buf));
 	}
 	if (rc < 0)

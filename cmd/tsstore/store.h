@@ -100,6 +100,14 @@ struct store_ops {
 	int (*changes_each)(struct store *, long long after, long limit,
 	    int (*fn)(const struct chunk_row *, const char *series,
 	    long long change, void *), void *arg);
+	/* A backend that keeps chunks in partitions by time (PostgreSQL;
+	 * NULL for SQLite): each partition, oldest first, with what each
+	 * series has in it (its last time and its points), so retention
+	 * can drop a partition whose every chunk has expired, with no row
+	 * deleted. */
+	int (*partition_each)(struct store *, int (*fn)(const char *part,
+	    const struct series_info *in, size_t n, void *), void *arg);
+	int (*partition_drop)(struct store *, const char *part);
 };
 
 struct store {

@@ -877,6 +877,88 @@ pg_changes_each(struct store *st, long long after, long limit,
 	return -1;
 }
 
+/* Partitions in name order, which is time order (chunk_YYYYMMDD). */
+static int
+pg_partition_each(struct store *st, int (*fn)(const char *,
+    const struct series_info *, size_t, void *), void *arg)
+{
+	struct pg_store *s = self(st);
+	PGresult *parts = checked(s, s->conn, PQexec(s->conn,
+	    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON"
+	    " c.oid = i.inhrelid WHERE i.inhparent = 'tsstore.chunk'::regclass"
+	    " ORDER BY c.relname"));
+	struct series_info *in = NULL;
+	int rc = 0;
+
+	if (parts == NULL)
+		return -1;
+	for (int i = 0; rc == 0 && i < PQntuples(parts); i++) {
+		char q[256], *name = PQescapeIdentifier(s->conn,
+		    get_text(parts, i, 0), strlen(get_text(parts, i, 0)));
+		PGresult *r;
+		snprintf(q, sizeof q, "SELECT series, max(t1), sum(n)"
+		    " FROM tsstore.%s GROUP BY series", name);
+		PQfreemem(name);
+		if ((r = checked(s, s->conn, PQexec(s->conn, q))) == NULL) {
+			rc = -1;
+			break;
+		}
+		in = xreallocarray(in, (size_t)PQntuples(r) + 1, sizeof *in);
+		for (int k = 0; k < PQntuples(r); k++)
+			in[k] = (struct series_info){
+				.id = atoll(get_text(r, k, 0)),
+				.last = atoll(get_text(r, k, 1)),
+				.points = atoll(get_text(r, k, 2)),
+			};
+		rc = fn(get_text(parts, i, 0), in, (size_t)PQntuples(r), arg);
+		PQclear(r);
+	}
+	free(in);
+	PQclear(parts);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Detached first, concurrently (the writers and readers of the other
+ * partitions go on), then dropped: on the second connection, as DETACH
+ * ... CONCURRENTLY runs outside a transaction.
+ */
+static int
+pg_partition_drop(struct store *st, const char *part)
+{
+	struct pg_store *s = self(st);
+	char q[512], *name;
+	struct tm tm = { 0 };
+	int rc;
+
+	if (s->ddl == NULL) {
+		s->ddl = PQconnectdb(s->conninfo);
+		PQsetNoticeProcessor(s->ddl, quiet, NULL);
+		if (PQstatus(s->ddl) != CONNECTION_OK)
+			return fail(s, s->ddl);
+	}
+	name = PQescapeIdentifier(s->ddl, part, strlen(part));
+	snprintf(q, sizeof q, "ALTER TABLE tsstore.chunk DETACH PARTITION"
+	    " tsstore.%s CONCURRENTLY", name);
+	rc = exec(s, s->ddl, q);
+	snprintf(q, sizeof q, "DROP TABLE tsstore.%s", name);
+	PQfreemem(name);
+	if (rc == 0)
+		rc = exec(s, s->ddl, q);
+	/* made again on demand if a late chunk falls in its day */
+	if (rc == 0 && sscanf(part, "chunk_%4d%2d%2d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday) == 3) {
+		long long start;
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		start = (long long)timegm(&tm) * 1000000;
+		for (size_t i = 0; i < s->parts.n; i++)
+			if (s->parts.v[i] == start)
+				s->parts.v[i] = s->parts.v[--s->parts.n];
+	}
+	return rc;
+}
+
 static const struct store_ops pg_ops = {
 	.close = pg_close,
 	.begin = pg_begin,
@@ -902,6 +984,8 @@ static const struct store_ops pg_ops = {
 	.meta_get = pg_meta_get,
 	.meta_set = pg_meta_set,
 	.changes_each = pg_changes_each,
+	.partition_each = pg_partition_each,
+	.partition_drop = pg_partition_drop,
 };
 
 /* ---- opening ---- */

@@ -55,7 +55,55 @@ static const char schema[] =
     " PRIMARY KEY(pattern, step_us));"
     "CREATE TABLE tsstore.dirty(series bigint PRIMARY KEY,"
     " t0 bigint NOT NULL, t1 bigint NOT NULL);"
-    "INSERT INTO tsstore.meta VALUES ('format', '" FORMAT "');";
+    "INSERT INTO tsstore.meta VALUES ('format', '" FORMAT "');"
+    /* partitions are made by the store's owner, for any writer */
+    "CREATE FUNCTION tsstore.make_partition(start bigint) RETURNS void"
+    " LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $f$"
+    " DECLARE part text := 'chunk_' || to_char(to_timestamp(start / 1e6)"
+    " AT TIME ZONE 'UTC', 'YYYYMMDD'); BEGIN"
+    " IF start % 86400000000 <> 0 THEN"
+    " RAISE 'tsstore: a partition starts at midnight UTC'; END IF;"
+    " PERFORM pg_advisory_xact_lock(1953719668, 0);"
+    " IF to_regclass('tsstore.' || part) IS NULL THEN"
+    " EXECUTE format('CREATE TABLE tsstore.%I (LIKE tsstore.chunk"
+    " INCLUDING ALL)', part);"
+    " EXECUTE format('ALTER TABLE tsstore.chunk ATTACH PARTITION"
+    " tsstore.%I FOR VALUES FROM (%s) TO (%s)', part, start,"
+    " start + 86400000000);"
+    " END IF; END $f$;"
+    /*
+     * A site's role (scripts/pg/site-role.sql) sees and writes only the
+     * series under its site's name; a role without a site (the owner,
+     * an engineer's, Grafana's) whatever it is granted.
+     */
+    "CREATE TABLE tsstore.site_role(role name PRIMARY KEY,"
+    " site text NOT NULL);"
+    /* the map is the owner's to read; the role asking is the caller
+     * (in a SECURITY DEFINER function current_user is the owner) */
+    "CREATE FUNCTION tsstore.site_of(r name) RETURNS text LANGUAGE sql"
+    " STABLE SECURITY DEFINER SET search_path = pg_catalog AS"
+    " $f$SELECT site FROM tsstore.site_role WHERE role = r$f$;"
+    "CREATE FUNCTION tsstore.my_site() RETURNS text LANGUAGE sql STABLE"
+    " AS $f$SELECT tsstore.site_of(current_user)$f$;"
+    "CREATE FUNCTION tsstore.mine(series text) RETURNS boolean"
+    " LANGUAGE sql STABLE AS $f$SELECT tsstore.my_site() IS NULL OR"
+    " left($1, length(tsstore.my_site()) + 1) = tsstore.my_site() || '/'$f$;"
+    "ALTER TABLE tsstore.series ENABLE ROW LEVEL SECURITY;"
+    "CREATE POLICY site ON tsstore.series USING (tsstore.mine(name));"
+    "ALTER TABLE tsstore.chunk ENABLE ROW LEVEL SECURITY;"
+    "CREATE POLICY site ON tsstore.chunk USING (tsstore.my_site() IS NULL"
+    " OR series IN (SELECT id FROM tsstore.series));"
+    "ALTER TABLE tsstore.tag ENABLE ROW LEVEL SECURITY;"
+    "CREATE POLICY site ON tsstore.tag USING (tsstore.my_site() IS NULL"
+    " OR series IN (SELECT id FROM tsstore.series));"
+    "ALTER TABLE tsstore.dirty ENABLE ROW LEVEL SECURITY;"
+    "CREATE POLICY site ON tsstore.dirty USING (tsstore.my_site() IS NULL"
+    " OR series IN (SELECT id FROM tsstore.series));"
+    "ALTER TABLE tsstore.meta ENABLE ROW LEVEL SECURITY;"
+    "CREATE POLICY site ON tsstore.meta USING (tsstore.my_site() IS NULL"
+    " OR key = 'format' OR key = 'ship:' || tsstore.my_site())"
+    " WITH CHECK (tsstore.my_site() IS NULL"
+    " OR key = 'ship:' || tsstore.my_site());";
 
 enum {
 	Q_SERIES_GET, Q_SERIES_ADD, Q_SEEK_LE, Q_SEEK_GT, Q_DELETE,
@@ -115,6 +163,7 @@ struct pg_store {
 	unsigned char *copy;    /* binary COPY rows waiting */
 	size_t copylen, copycap;
 	struct idset waiting;   /* series with chunks in copy */
+	int rls;                /* row security applies to us: no COPY */
 	struct idset locked;    /* series this transaction holds */
 	struct idset parts;     /* partition starts known to exist */
 };
@@ -303,6 +352,54 @@ copy_field_int(struct pg_store *s, long long v, int bytes)
 
 static const unsigned char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
+/*
+ * PostgreSQL refuses COPY FROM into a table whose row security applies to
+ * the user (a site's role: see tsstore(1)). Then the same rows go by
+ * INSERT, a statement for up to 1000 of them, their fields taken from
+ * the COPY rows as they are: binary COPY fields and binary parameters
+ * are the same bytes.
+ */
+#define INSERT_ROWS 1000
+
+static int
+insert_flush(struct pg_store *s)
+{
+	const char *val[INSERT_ROWS * 5];
+	int len[INSERT_ROWS * 5], fmt[INSERT_ROWS * 5];
+	char *q = xmalloc(INSERT_ROWS * 40 + 64);
+	size_t at = 0;
+	int rc = 0;
+
+	while (rc == 0 && at < s->copylen) {
+		int rows = 0, n = 0;
+		size_t qn = (size_t)sprintf(q, "INSERT INTO tsstore.chunk"
+		    "(series, t0, t1, n, data) VALUES ");
+		for (; rows < INSERT_ROWS && at < s->copylen; rows++) {
+			at += 2;        /* the field count: 5 */
+			for (int f = 0; f < 5; f++, n++) {
+				const unsigned char *p = s->copy + at;
+				len[n] = (int)((uint32_t)p[0] << 24 |
+				    (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+				    p[3]);
+				val[n] = (const char *)p + 4;
+				fmt[n] = 1;
+				at += 4 + (size_t)len[n];
+			}
+			qn += (size_t)sprintf(q + qn, "%s($%d,$%d,$%d,$%d,$%d)",
+			    rows > 0 ? "," : "", n - 4, n - 3, n - 2, n - 1, n);
+		}
+		PGresult *r = checked(s, s->conn, PQexecParams(s->conn, q, n,
+		    NULL, val, len, fmt, 0));
+		if (r == NULL)
+			rc = -1;
+		PQclear(r);
+	}
+	free(q);
+	s->copylen = 0;
+	s->waiting.n = 0;
+	return rc;
+}
+
 static int
 copy_flush(struct pg_store *s)
 {
@@ -311,6 +408,8 @@ copy_flush(struct pg_store *s)
 
 	if (s->copylen == 0)
 		return 0;
+	if (s->rls)
+		return insert_flush(s);
 	copy_int(s, 0xffff, 2);         /* the end of the rows */
 	r = PQexec(s->conn, "COPY tsstore.chunk(series, t0, t1, n, data)"
 	    " FROM STDIN (FORMAT binary)");
@@ -339,18 +438,8 @@ copy_flush(struct pg_store *s)
 
 /* ---- partitions ---- */
 
-/* A partition's name: chunk_YYYYMMDD, the UTC day it starts. */
-static void
-partition_name(long long start, char *buf, size_t size)
-{
-	time_t t = (time_t)(start / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "chunk_%Y%m%d", &tm);
-}
-
-/* The partitions already there: their starts, from their names. */
+/* The partitions already there (chunk_YYYYMMDD, the UTC day each
+ * starts): their starts. */
 static int
 load_partitions(struct pg_store *s)
 {
@@ -373,14 +462,16 @@ load_partitions(struct pg_store *s)
 	return 0;
 }
 
-/* The partition of chunks starting at t0, made if there is none: a day,
- * from midnight UTC. */
+/*
+ * The partition of chunks starting at t0, made if there is none: a day,
+ * from midnight UTC. tsstore.make_partition, the owner's, makes it, on
+ * the second connection, in a transaction of its own.
+ */
 static int
 ensure_partition(struct pg_store *s, long long t0)
 {
 	long long start = t0 - ((t0 % DAY_US) + DAY_US) % DAY_US;
-	char q[1024], name[32];
-	int rc;
+	char q[128];
 
 	if (idset_has(&s->parts, start))
 		return 0;
@@ -390,23 +481,11 @@ ensure_partition(struct pg_store *s, long long t0)
 		if (PQstatus(s->ddl) != CONNECTION_OK)
 			return fail(s, s->ddl);
 	}
-	partition_name(start, name, sizeof name);
-	/* one maker at a time; the second finds it made */
-	snprintf(q, sizeof q,
-	    "BEGIN;"
-	    "SELECT pg_advisory_xact_lock(1953719668, 0);"
-	    "DO $$BEGIN IF to_regclass('tsstore.%s') IS NULL THEN"
-	    " CREATE TABLE tsstore.%s (LIKE tsstore.chunk INCLUDING ALL);"
-	    " ALTER TABLE tsstore.chunk ATTACH PARTITION tsstore.%s"
-	    " FOR VALUES FROM (%lld) TO (%lld);"
-	    " END IF; END$$;"
-	    "COMMIT", name, name, name, start, start + DAY_US);
-	rc = exec(s, s->ddl, q);
-	if (rc < 0)
-		(void)exec(s, s->ddl, "ROLLBACK");
-	else
-		idset_add(&s->parts, start);
-	return rc;
+	snprintf(q, sizeof q, "SELECT tsstore.make_partition(%lld)", start);
+	if (exec(s, s->ddl, q) < 0)
+		return -1;
+	idset_add(&s->parts, start);
+	return 0;
 }
 
 /* ---- the operations ---- */
@@ -518,7 +597,11 @@ pg_series_id(struct store *st, const char *name, int create, long long *id)
 			return 0;
 		}
 		PQclear(r);
-		create = 0;
+		if (create++ > 1) {     /* there, but not ours to see */
+			snprintf(s->base.err, sizeof s->base.err, "%s: series "
+			    "%s: not this role's to write", s->display, name);
+			return -1;
+		}
 	}
 }
 
@@ -1149,6 +1232,20 @@ failed:
 }
 
 
+/* Does row security apply to us (a site's role)? Then no COPY. */
+static int
+row_security(struct pg_store *s)
+{
+	PGresult *r = checked(s, s->conn, PQexec(s->conn,
+	    "SELECT row_security_active('tsstore.chunk')"));
+
+	if (r == NULL)
+		return -1;
+	s->rls = get_text(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return 0;
+}
+
 struct store *
 store_pg_open(const char *conninfo, enum store_mode mode, int busy_ms,
     char *err, size_t errsz)
@@ -1167,7 +1264,7 @@ store_pg_open(const char *conninfo, enum store_mode mode, int busy_ms,
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		fail(s, s->conn);
 	else if (exec(s, s->conn, q) == 0 && check_format(s, mode) == 0 &&
-	    load_partitions(s) == 0) {
+	    load_partitions(s) == 0 && row_security(s) == 0) {
 		s->base.label = PQdb(s->conn);
 		return &s->base;
 	}

@@ -194,8 +194,8 @@ idset_add(struct idset *s, long long v)
 }
 
 /*
- * libpq's message on one line: a line that goes on with a small letter
- * joins the one before with a space, others with "; ".
+ * libpq's message on one line: an indented line that goes on with a small
+ * letter joins the one before with a space, other lines with "; ".
  */
 static void
 set_err(struct pg_store *s, const char *msg)
@@ -209,8 +209,9 @@ set_err(struct pg_store *s, const char *msg)
 		if (run > 0) {
 			if (p[run] == '\0')
 				break;
-			if (n > start && memchr(p, '\n', run) != NULL &&
-			    !(p[run] >= 'a' && p[run] <= 'z'))
+			const char *nl = memchr(p, '\n', run);
+			if (n > start && nl != NULL && (nl[1] != '\t' ||
+			    !(p[run] >= 'a' && p[run] <= 'z')))
 				s->base.err[n++] = ';';
 			if (n > start)
 				s->base.err[n++] = ' ';

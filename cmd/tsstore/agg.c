@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,12 @@ agg_format(struct bucket *b, enum agg a, char out[DECVAL_BUFSZ])
 		/* three decimals more than the data's, within a double */
 		d = b->sum / (double)b->count;
 		dec = b->maxdec + 3 > 15 ? 15 : b->maxdec + 3;
+		/* past 2^53 a double has no more digits to give: the shortest
+		 * text, not a run of made-up ones cut at the buffer's end */
+		if (fabs(d) >= 9007199254740992.0) {
+			memcpy(&v.digits, &d, sizeof d);
+			break;
+		}
 		snprintf(out, DECVAL_BUFSZ, "%.*f", dec, d);
 		if (strspn(out, "-0.") == strlen(out) && out[0] == '-')
 			memmove(out, out + 1, strlen(out));

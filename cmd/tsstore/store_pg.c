@@ -1140,7 +1140,23 @@ static const char points_sql[] =
     "CREATE OR REPLACE VIEW tsstore.points AS"
     " SELECT p.time, s.name AS series, p.value FROM tsstore.series s"
     " JOIN tsstore.chunk c ON c.series = s.id,"
-    " tsstore.chunk_points(c.data) p;";
+    " tsstore.chunk_points(c.data) p;"
+    /* rollups (series NAME@STEP:AGG) as rows, an aggregate a column */
+    "CREATE OR REPLACE VIEW tsstore.rollups AS"
+    " SELECT p.time, r.m[1] AS series, r.m[2] AS step,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'count')::bigint AS n,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'mean') AS mean,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'min') AS min,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'max') AS max,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'last') AS last,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'first') AS first,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'sum') AS sum,"
+    " max(p.value) FILTER (WHERE r.m[3] = 'p95') AS p95"
+    " FROM tsstore.series s"
+    " CROSS JOIN LATERAL regexp_match(s.name, '^(.*)@([^@:]+):([a-z0-9]+)$')"
+    " AS r(m) JOIN tsstore.chunk c ON c.series = s.id,"
+    " tsstore.chunk_points(c.data) p WHERE r.m IS NOT NULL"
+    " GROUP BY 1, 2, 3;";
 
 /* The decoder library: $TSSTORE_PG_LIB, or beside this program as make
  * and make install place it (BIN/../lib/toolchain/tsstore_pg.so). */

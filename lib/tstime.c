@@ -313,6 +313,15 @@ ts_now(void)
 	return (ts_us)t.tv_sec * TS_US_PER_S + t.tv_nsec / 1000;
 }
 
+double
+ts_elapsed(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 char *
 ts_format(ts_us t, int iso, char buf[TS_BUFSZ])
 {

@@ -42,6 +42,9 @@ int ts_parse_duration(const char *s, ts_us *out);
 int ts_parse_when(const char *s, ts_us now, ts_us *out);
 /* The time now, from the system's real-time clock. */
 ts_us ts_now(void);
+/* Seconds from the monotonic clock, for intervals (rates, timeouts)
+ * that a change of the wall clock must not stretch. */
+double ts_elapsed(void);
 
 /* Seconds as a double, for arithmetic that tolerates rounding. */
 double ts_to_sec(ts_us t);

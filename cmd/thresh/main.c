@@ -157,15 +157,6 @@ parse_args(int argc, char **argv, struct options *o, struct rule **rules,
 		cli_usage_error("one input at most");
 }
 
-static double
-wall_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* ---- events ---- */
 
 static void
@@ -532,7 +523,7 @@ apply_row(struct state *st)
 	st->have_clock = 1;
 	st->prev_ts = st->row_ts;
 	if (st->opt->stale) {
-		st->clock_wall = wall_now();
+		st->clock_wall = ts_elapsed();
 		for (int g = 0; g < st->ngroups; g++)
 			stale_seen(st, row_key(st, g));
 	}
@@ -572,7 +563,7 @@ catch_stop_signals(void)
 static int
 save_state(struct state *st)
 {
-	st->last_save = wall_now();
+	st->last_save = ts_elapsed();
 	if (st->opt->state_path == NULL)
 		return 0;
 	return state_save(st->opt->state_path, st->rules, st->nrules,
@@ -591,7 +582,7 @@ flush_events(struct state *st, long before)
 	}
 	/* the clock is read now and then, not for every row */
 	if (st->opt->state_path != NULL && (st->rows & 255) == 0 &&
-	    wall_now() - st->last_save >= SAVE_EVERY_S)
+	    ts_elapsed() - st->last_save >= SAVE_EVERY_S)
 		return save_state(st);
 	return 0;
 }
@@ -607,7 +598,7 @@ wait_for_row(struct state *st)
 		if (stop_signal)
 			return -1;
 		if (st->opt->stale && st->have_clock)
-			stale_scan(st, st->clock + ts_from_sec(wall_now() -
+			stale_scan(st, st->clock + ts_from_sec(ts_elapsed() -
 			    st->clock_wall));
 		if (flush_events(st, before) < 0)
 			return -1;
@@ -697,7 +688,7 @@ start(struct state *st)
 	fputs("ts,alert,severity,state,key,value,limit,message\n", stdout);
 	fflush(stdout);
 	cli_check_write(stdout, "stdout");
-	st->last_save = wall_now();
+	st->last_save = ts_elapsed();
 	csvin_background(st->in);
 	return 0;
 }

@@ -72,15 +72,6 @@ on_stop(int sig)
 	stop_signal = sig;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Split --series into parts; column names are looked up per input. */
 static size_t
 count_parts(const char *t)
@@ -315,7 +306,7 @@ show_progress(struct ingest *g, int last)
 
 	if (!g->opt->progress)
 		return;
-	t = now_s();
+	t = ts_elapsed();
 	if (!last && t - g->shown < 0.5)
 		return;
 	g->shown = t;
@@ -328,7 +319,7 @@ static int
 wait_for_input(struct ingest *g)
 {
 	for (;;) {
-		double due = g->batch_since + g->opt->commit_every - now_s();
+		double due = g->batch_since + g->opt->commit_every - ts_elapsed();
 		int ms = POLL_MS;
 		if (writer_points(g->w) > 0 && (due <= 0 || stop_signal)) {
 			if (commit(g) < 0)
@@ -366,7 +357,7 @@ ingest_rows(struct ingest *g)
 		g->rows++;
 		if (writer_points(g->w) == 0) {
 			g->first_line = csvin_line(g->in);
-			g->batch_since = now_s();
+			g->batch_since = ts_elapsed();
 		}
 		g->last_line = csvin_line(g->in);
 		if (take_row(g) < 0) {

@@ -216,15 +216,6 @@ done:
 	return rc;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Under --max-rate: wait until bytes sent since start fit the rate. */
 static void
 keep_rate(const struct ship_opts *o, double start, long long sent)
@@ -235,7 +226,7 @@ keep_rate(const struct ship_opts *o, double start, long long sent)
 	if (o->max_rate <= 0)
 		return;
 	due = start + (double)sent / (double)o->max_rate;
-	if ((wait = due - now_s()) <= 0)
+	if ((wait = due - ts_elapsed()) <= 0)
 		return;
 	ts.tv_sec = (time_t)wait;
 	ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
@@ -248,7 +239,7 @@ ship(struct store *edge, struct store *ctl, const struct ship_opts *o)
 	struct batch b = { 0 };
 	char key[300], buf[64];
 	long long after = 0, sent = 0, chunks = 0, points = 0;
-	double start = now_s();
+	double start = ts_elapsed();
 	int rc;
 
 	snprintf(key, sizeof key, "ship:%s", o->site);

@@ -439,6 +439,17 @@ copy_flush(struct pg_store *s)
 
 /* ---- partitions ---- */
 
+/* The second connection, for what runs in a transaction of its own. */
+static int
+ddl_connect(struct pg_store *s)
+{
+	if (s->ddl != NULL)
+		return 0;
+	s->ddl = PQconnectdb(s->conninfo);
+	PQsetNoticeProcessor(s->ddl, quiet, NULL);
+	return PQstatus(s->ddl) == CONNECTION_OK ? 0 : fail(s, s->ddl);
+}
+
 /* The partitions already there (chunk_YYYYMMDD, the UTC day each
  * starts): their starts. */
 static int
@@ -476,12 +487,8 @@ ensure_partition(struct pg_store *s, long long t0)
 
 	if (idset_has(&s->parts, start))
 		return 0;
-	if (s->ddl == NULL) {
-		s->ddl = PQconnectdb(s->conninfo);
-		PQsetNoticeProcessor(s->ddl, quiet, NULL);
-		if (PQstatus(s->ddl) != CONNECTION_OK)
-			return fail(s, s->ddl);
-	}
+	if (ddl_connect(s) < 0)
+		return -1;
 	snprintf(q, sizeof q, "SELECT tsstore.make_partition(%lld)", start);
 	if (exec(s, s->ddl, q) < 0)
 		return -1;
@@ -1015,12 +1022,8 @@ pg_partition_drop(struct store *st, const char *part)
 	struct tm tm = { 0 };
 	int rc;
 
-	if (s->ddl == NULL) {
-		s->ddl = PQconnectdb(s->conninfo);
-		PQsetNoticeProcessor(s->ddl, quiet, NULL);
-		if (PQstatus(s->ddl) != CONNECTION_OK)
-			return fail(s, s->ddl);
-	}
+	if (ddl_connect(s) < 0)
+		return -1;
 	name = PQescapeIdentifier(s->ddl, part, strlen(part));
 	snprintf(q, sizeof q, "ALTER TABLE tsstore.chunk DETACH PARTITION"
 	    " tsstore.%s CONCURRENTLY", name);

@@ -37,7 +37,10 @@ OPENCV_LIBS := $(shell $(PKG_CONFIG) --libs opencv4 2>/dev/null || \
 	echo -lopencv_video -lopencv_objdetect -lopencv_dnn \
 	-lopencv_imgproc -lopencv_core)
 CSV_LIBS = -lcsv
-LIBS = $(CSV_LIBS) -lm -pthread
+# NLopt for lib/ets's fitting (a program that does not fit one links
+# nothing of it)
+NLOPT_LIBS := $(shell $(PKG_CONFIG) --libs nlopt 2>/dev/null || echo -lnlopt)
+LIBS = $(CSV_LIBS) $(NLOPT_LIBS) -lm -pthread
 
 # Per-program link flags: LIBS_<program>.
 LIBS_frames = $(AV_LIBS)

@@ -1,0 +1,69 @@
+/*
+ * ets: exponential smoothing in state-space form (Hyndman, Koehler, Ord
+ * and Snyder, "Forecasting with Exponential Smoothing", 2008), fitted by
+ * maximum likelihood, chosen by AICc, as R's forecast::ets and
+ * statsmodels' ETSModel do.
+ *
+ * For now the models with additive errors: trend none, additive or
+ * additive damped; season none or additive. They are linear, so one
+ * recursion fits them all and the forecast variance is exact:
+ *
+ *   y_t = w'x_{t-1} + e_t,   x_t = F x_{t-1} + g e_t
+ *
+ * with x = (level, trend, s_1 .. s_m), s_1 the newest seasonal state. The
+ * smoothing parameters and the initial states are estimated together
+ * (NLopt's bounded Nelder-Mead), the seasonal states summing to zero.
+ */
+#ifndef ETS_H
+#define ETS_H
+
+#include <stddef.h>
+
+#define ETS_MAX_SEASON 366
+
+struct ets_model {
+	char trend;             /* 'N', 'A' */
+	int damped;             /* with trend 'A' */
+	char season;            /* 'N', 'A' */
+	int m;                  /* season's length when season is 'A' */
+};
+
+struct ets_fit {
+	struct ets_model model;
+	double alpha, beta, gamma, phi;
+	double x0[2 + ETS_MAX_SEASON];  /* initial states */
+	double xn[2 + ETS_MAX_SEASON];  /* states after the last point */
+	double sigma2;          /* residual variance (SSE / (n - k)) */
+	double loglik, aic, aicc, bic;
+	int k;                  /* parameters, sigma included */
+	size_t n;
+};
+
+/* "ANN", "AAdA" ...: the model's name, as R writes it (error, trend,
+ * season), into buf of at least 8 bytes; parse one back (0, or -1 if it
+ * is not a model this module fits). */
+const char *ets_name(const struct ets_model *m, char *buf);
+int ets_parse(const char *s, int m, struct ets_model *out);
+
+/* Fit model to y[0..n); 0, or -1 if the series is too short for it. */
+int ets_fit(const double *y, size_t n, const struct ets_model *model,
+    struct ets_fit *fit);
+
+/* Every model for season length m (0 or 1: none), the one of least AICc
+ * into best; 0, or -1 if none could be fitted. */
+int ets_auto(const double *y, size_t n, int m, struct ets_fit *best);
+
+/* The mean and variance of the forecast h = 1..nh steps after the data
+ * the fit ended with. */
+void ets_forecast(const struct ets_fit *fit, size_t nh, double *mean,
+    double *var);
+
+/* One-step fitted values of y under fit (its in-sample forecasts). */
+void ets_fitted(const struct ets_fit *fit, const double *y, size_t n,
+    double *out);
+
+/* The season's length from the autocorrelation: the lag in 2..n/2 with
+ * the highest positive peak over a threshold; 1 if there is none. */
+int ets_season(const double *y, size_t n);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * ets: simulated series of known models come back with their parameters,
+ * AICc chooses the model that made them, and the forecast's variance is
+ * the closed form of Hyndman et al. (2008), table 6.1, where one exists.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ets.h"
+#include "tap.h"
+
+#define N 600
+
+/* A standard normal number (Box-Muller on a fixed generator). */
+static double
+normal(unsigned *state)
+{
+	double u, v;
+
+	*state = *state * 1103515245u + 12345u;
+	u = ((*state >> 8) & 0xffffff) / 16777216.0 + 1e-9;
+	*state = *state * 1103515245u + 12345u;
+	v = ((*state >> 8) & 0xffffff) / 16777216.0;
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* y from model ANN/AAN/ANA with the given parameters, noise sd 1. */
+static void
+simulate(double *y, size_t n, double alpha, double beta, double slope,
+    double gamma, int m, unsigned seed)
+{
+	double l = 100, b = slope, s[64];
+
+	for (int k = 0; k < m; k++)
+		s[k] = 10 * sin(2 * M_PI * k / m);
+	for (size_t t = 0; t < n; t++) {
+		double e = normal(&seed), season = m > 0 ? s[t % (size_t)m] : 0;
+		y[t] = l + b + season + e;
+		l += b + alpha * e;
+		b += beta * e;
+		if (m > 0)
+			s[t % (size_t)m] = season + gamma * e;
+	}
+}
+
+static void
+test_parameters(void)
+{
+	static double y[N];
+	struct ets_model md;
+	struct ets_fit f;
+	char name[8];
+
+	simulate(y, N, 0.3, 0, 0, 0, 0, 7);
+	ets_parse("ANN", 0, &md);
+	ok(ets_fit(y, N, &md, &f) == 0, "ANN fits");
+	ok(fabs(f.alpha - 0.3) < 0.08, "ANN: alpha %.3f (0.3)", f.alpha);
+	ok(fabs(sqrt(f.sigma2) - 1) < 0.1, "ANN: sigma %.3f (1)",
+	    sqrt(f.sigma2));
+	{
+		int right = 0;
+		for (unsigned seed = 1; seed <= 10; seed++) {
+			simulate(y, N, 0.3, 0, 0, 0, 0, seed);
+			if (ets_auto(y, N, 1, &f) == 0 &&
+			    f.model.trend == 'N' && f.model.season == 'N')
+				right++;
+		}
+		/* a chance gain of likelihood outweighs the penalty of a
+		 * trend about one time in five */
+		ok(right >= 6, "AICc chooses ANN for ANN data: %d of 10 "
+		    "seeds", right);
+	}
+
+	simulate(y, N, 0.2, 0, 0.5, 0, 0, 11);
+	ets_parse("AAN", 0, &md);
+	ok(ets_fit(y, N, &md, &f) == 0, "AAN fits");
+	ok(fabs(f.xn[1] - 0.5) < 0.05, "AAN: slope %.3f (0.5)", f.xn[1]);
+
+	simulate(y, N, 0.1, 0, 0, 0.05, 12, 13);
+	ok(ets_season(y, N) == 12, "the season found: %d (12)",
+	    ets_season(y, N));
+	ok(ets_auto(y, N, 12, &f) == 0 && f.model.season == 'A',
+	    "AICc chooses a seasonal model");
+	printf("# chosen: %s\n", ets_name(&f.model, name));
+	ok(fabs(sqrt(f.sigma2) - 1) < 0.15, "ANA: sigma %.3f (1)",
+	    sqrt(f.sigma2));
+}
+
+static void
+test_variance(void)
+{
+	struct ets_fit f = { .model = { 'N', 0, 'N', 0 }, .alpha = 0.4,
+		.phi = 1, .sigma2 = 2, .xn = { 5 } };
+	double mean[6], var[6];
+	int good = 1;
+
+	ets_forecast(&f, 6, mean, var);
+	for (int h = 1; h <= 6; h++)
+		good &= fabs(var[h - 1] - 2 * (1 + 0.16 * (h - 1))) < 1e-12 &&
+		    mean[h - 1] == 5;
+	ok(good, "ANN: mean flat, var = sigma2 (1 + alpha^2 (h - 1))");
+
+	f.model.trend = 'A';
+	f.beta = 0.1;
+	f.xn[1] = 2;
+	ets_forecast(&f, 6, mean, var);
+	good = 1;
+	for (int h = 1; h <= 6; h++) {
+		double want = 2 * (1 + (h - 1) * (0.16 + 0.04 * h +
+		    0.01 * h * (2 * h - 1) / 6.0));
+		good &= fabs(var[h - 1] - want) < 1e-9 &&
+		    fabs(mean[h - 1] - (5 + 2 * h)) < 1e-12;
+	}
+	ok(good, "AAN: var = sigma2 (1 + (h-1)(a^2 + a b h + b^2 h(2h-1)/6))");
+}
+
+static void
+test_names(void)
+{
+	struct ets_model md;
+	char buf[8];
+
+	ok(ets_parse("AAdA", 7, &md) == 0 && md.damped && md.m == 7,
+	    "AAdA parsed");
+	is_str(ets_name(&md, buf), "AAdA", "and named back");
+	ok(ets_parse("MNN", 0, &md) < 0 && ets_parse("ANA", 1, &md) < 0 &&
+	    ets_parse("AdN", 0, &md) < 0, "not models: MNN, ANA with m 1, AdN");
+}
+
+int
+main(void)
+{
+	test_parameters();
+	test_variance();
+	test_names();
+	printf("1..%d\n", tap_count);
+	return tap_failed != 0;
+}

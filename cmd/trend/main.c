@@ -2,6 +2,7 @@
  * trend: forecasts for the control room's series. See trend(1).
  *
  *   trend forecast [options] [file]
+ *   trend drift [options] [file]      (drift.c)
  *
  * Series CSV in (ts,series,value, as tsstore query writes it: each
  * series' rows together, in time order), forecast CSV out
@@ -19,6 +20,7 @@
 #include "csvio.h"
 #include "ets.h"
 #include "strmap.h"
+#include "trend.h"
 #include "xalloc.h"
 
 #define MAX_LEVELS 4
@@ -55,7 +57,10 @@ usage(int status)
 	    "  --season N|auto  season length in steps, 1 for none (default"
 	    " auto)\n"
 	    "  --fitted         the in-sample one-step forecasts too\n"
-	    "  --explain        the model, its parameters and AICc on stderr\n",
+	    "  --explain        the model, its parameters and AICc on stderr\n"
+	    "       trend drift [--every DUR] [--baseline DUR] [--snr DB]"
+	    " [--tol FRAC]\n"
+	    "                   [--slack K] [--threshold H] [file]\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);
 }
@@ -365,11 +370,15 @@ main(int argc, char **argv)
 
 	cli_init(argv);
 	if (argc < 2)
-		cli_usage_error("no command (forecast)");
+		cli_usage_error("no command (forecast, drift)");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		usage(0);
 	if (strcmp(argv[1], "--version") == 0)
 		cli_version();
+	if (strcmp(argv[1], "drift") == 0) {
+		argv[1] = argv[0];
+		return cli_finish(cmd_drift(argc - 1, argv + 1));
+	}
 	if (strcmp(argv[1], "forecast") != 0)
 		cli_usage_error("unknown command: '%s'", argv[1]);
 	argv[1] = argv[0];

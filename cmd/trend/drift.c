@@ -1,0 +1,406 @@
+/*
+ * trend drift: slow growth (wear and tear) and new spectral peaks, as
+ * alert events.
+ *
+ * Each key's values are averaged per --every (12 hours by default), which
+ * takes the noise of single readings down; the first --baseline of them
+ * (30 days) learn the key's normal level and spread. After it, a one-sided
+ * CUSUM (Page, 1954) adds up how far each average lies above normal, less
+ * a slack of k spreads (--slack, 0.5, plus the baseline mean's own
+ * uncertainty), and fires when the sum passes h spreads (--threshold, 6):
+ * a level that creeps up is caught once it has crept far enough for long
+ * enough, while noise alone stays quiet. It resolves when the sum is back
+ * to zero. The message says how far over the baseline the level is, and
+ * since when it has been rising (where the sum last left zero).
+ *
+ * From peaks CSV (spectrum's), a key is src/roi/pt/axis, its value the
+ * amplitude of its strongest peak (rank 1); and a peak of any rank with
+ * snr_db of at least --snr at a frequency that none of the baseline's
+ * peaks had (within --tol) fires "new_peak" once.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "strmap.h"
+#include "trend.h"
+#include "xalloc.h"
+
+
+struct drift_opts {
+	ts_us every, baseline;
+	double snr, tol;
+	double k, h;            /* CUSUM's slack and threshold, in spreads */
+};
+
+struct key {
+	char *name;
+	ts_us bucket;           /* the bucket being summed */
+	double sum, sumsq;
+	long count;
+	double within;          /* baseline: the buckets' spread, summed */
+	long nwithin;
+	ts_us last_t;
+	/* the averages so far */
+	double *avg;
+	ts_us *at;
+	size_t n, cap;
+	ts_us first;
+	int learned;
+	size_t nbase;           /* averages in the baseline */
+	size_t rise;            /* the average where the sum left zero */
+	double mu, sigma, cusum;
+	int firing;
+	/* peaks: the baseline's frequencies, and new ones said */
+	double *freqs;
+	size_t nfreq, capfreq;
+	double *news;
+	size_t nnew, capnew;
+};
+
+struct drift {
+	const struct drift_opts *o;
+	struct csv_out out;
+	struct strmap keys;
+};
+
+static void
+push(double **v, size_t *n, size_t *cap, double x)
+{
+	if (*n == *cap) {
+		*cap = *cap * 2 + 16;
+		*v = xreallocarray(*v, *cap, sizeof **v);
+	}
+	(*v)[(*n)++] = x;
+}
+
+static int
+by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+event(struct drift *d, ts_us t, const char *alert, const char *state,
+    const char *key, double value, double limit, const char *message)
+{
+	csvout_time(&d->out, t, 0);
+	csvout_str(&d->out, alert);
+	csvout_str(&d->out, "warning");
+	csvout_str(&d->out, state);
+	csvout_str(&d->out, key);
+	csvout_double(&d->out, value, 6);
+	csvout_double(&d->out, limit, 6);
+	csvout_str(&d->out, message);
+	csvout_end(&d->out);
+	cli_check_write(stdout, "stdout");
+}
+
+/* The baseline's level and spread, from its averages. */
+static void
+learn(struct key *k)
+{
+	double s = 0, ss = 0;
+
+	for (size_t i = 0; i < k->n; i++)
+		s += k->avg[i];
+	k->mu = s / (double)k->n;
+	for (size_t i = 0; i < k->n; i++)
+		ss += (k->avg[i] - k->mu) * (k->avg[i] - k->mu);
+	k->sigma = k->n > 1 ? sqrt(ss / (double)(k->n - 1)) : 0;
+	/* thirty averages can spread less than their readings promise: no
+	 * less than a mean's standard error, from the spread within them */
+	if (k->nwithin > 0 && k->sigma < sqrt(k->within / (double)k->nwithin))
+		k->sigma = sqrt(k->within / (double)k->nwithin);
+	/* a spread of nothing (a constant) would make any change infinite */
+	if (k->sigma < 1e-9 * fabs(k->mu) + 1e-12)
+		k->sigma = 1e-9 * fabs(k->mu) + 1e-12;
+	k->nbase = k->n;
+	k->learned = 1;
+}
+
+/* One more average for key k, ending at t. */
+static void
+average(struct drift *d, struct key *k, double x, ts_us t)
+{
+	char msg[512], buf[TS_BUFSZ];
+	double growth;
+	ts_us since;
+
+	if (k->n == 0)
+		k->first = t;
+	if (k->n == k->cap) {
+		k->cap = k->cap * 2 + 32;
+		k->avg = xreallocarray(k->avg, k->cap, sizeof *k->avg);
+		k->at = xreallocarray(k->at, k->cap, sizeof *k->at);
+	}
+	k->avg[k->n] = x;
+	k->at[k->n++] = t;
+	if (!k->learned) {
+		if (t - k->first >= d->o->baseline - d->o->every)
+			learn(k);
+		return;
+	}
+	/* the slack grows by the baseline's own uncertainty (its mean is
+	 * 1/sqrt(n) spreads off at one standard error) */
+	if (k->cusum == 0)
+		k->rise = k->n - 1;     /* where a rise would start */
+	k->cusum = fmax(0, k->cusum + (x - k->mu) / k->sigma - d->o->k -
+	    1 / sqrt((double)k->nbase));
+	if (!k->firing && k->cusum > d->o->h) {
+		/* since the sum last left zero: when the rise began, about */
+		since = k->at[k->rise > 0 ? k->rise - 1 : 0];
+		growth = (x - k->mu) / fabs(k->mu) * 100;
+		snprintf(msg, sizeof msg, "%s is %.1f%% over its baseline "
+		    "(%.6g), rising since %s (%.1f days)", k->name, growth,
+		    k->mu, ts_format_rfc3339(since, buf),
+		    (double)(t - since) / 86400e6);
+		event(d, t, "wear", "firing", k->name, x, k->mu, msg);
+		k->firing = 1;
+	} else if (k->firing && k->cusum == 0) {
+		snprintf(msg, sizeof msg, "%s is back to its baseline (%.6g)",
+		    k->name, k->mu);
+		event(d, t, "wear", "resolved", k->name, x, k->mu, msg);
+		k->firing = 0;
+	}
+}
+
+static struct key *
+key_of(struct drift *d, const char *name)
+{
+	void **slot = strmap_slot(&d->keys, name);
+	struct key *k = *slot;
+
+	if (k == NULL) {
+		k = *slot = xcalloc(1, sizeof *k);
+		k->name = xstrdup(name);
+		k->bucket = INT64_MIN;
+	}
+	return k;
+}
+
+/* A value of key at t: summed into its bucket; a bucket that ends is
+ * one average. */
+static void
+value(struct drift *d, struct key *k, ts_us t, double v)
+{
+	ts_us b = t - ((t % d->o->every) + d->o->every) % d->o->every;
+
+	if (b != k->bucket && k->count > 0) {
+		double mean = k->sum / (double)k->count;
+		/* the variance of this average, from its readings' spread */
+		if (!k->learned && k->count > 1) {
+			k->within += (k->sumsq - k->count * mean * mean) /
+			    (double)(k->count - 1) / (double)k->count;
+			k->nwithin++;
+		}
+		average(d, k, mean, k->last_t);
+	}
+	if (b != k->bucket) {
+		k->bucket = b;
+		k->sum = k->sumsq = 0;
+		k->count = 0;
+	}
+	k->sum += v;
+	k->sumsq += v * v;
+	k->count++;
+	k->last_t = t;
+}
+
+/* A peak of key at t: in the baseline, its frequency is learnt; after
+ * it, one that is new and clear enough is said once. */
+static void
+peak(struct drift *d, struct key *k, ts_us t, double freq, double snr)
+{
+	double tol;
+	char msg[256];
+
+	if (snr < d->o->snr)
+		return;
+	if (k->n == 0 || t - k->first < d->o->baseline) {
+		push(&k->freqs, &k->nfreq, &k->capfreq, freq);
+		return;
+	}
+	tol = fmax(d->o->tol * freq, 0.05);
+	for (size_t i = 0; i < k->nfreq; i++)
+		if (fabs(k->freqs[i] - freq) <= tol)
+			return;
+	for (size_t i = 0; i < k->nnew; i++)
+		if (fabs(k->news[i] - freq) <= tol)
+			return;
+	push(&k->news, &k->nnew, &k->capnew, freq);
+	snprintf(msg, sizeof msg, "%s: a peak at %.3f Hz (%.1f dB) that its "
+	    "baseline did not have", k->name, freq, snr);
+	event(d, t, "new_peak", "firing", k->name, freq, d->o->snr, msg);
+}
+
+static void
+finish_key(const char *name, void *v, void *arg)
+{
+	struct drift *d = arg;
+	struct key *k = v;
+
+	if (k->count > 0)
+		average(d, k, k->sum / (double)k->count, k->last_t);
+	k->count = 0;
+}
+
+static void
+free_key(void *v)
+{
+	struct key *k = v;
+
+	free(k->name);
+	free(k->avg);
+	free(k->at);
+	free(k->freqs);
+	free(k->news);
+	free(k);
+}
+
+/* The columns of a peaks row, or of a series row. */
+struct columns {
+	int ts, series, value;                          /* series CSV */
+	int src, roi, pt, axis, rank, freq, amp, snr;   /* peaks CSV */
+};
+
+static int
+read_rows(struct drift *d, struct csv_in *in, const struct columns *c,
+    int peaks)
+{
+	char name[1024];
+	int rc;
+
+	while ((rc = csvin_read(in)) > 0) {
+		ts_us t;
+		double v, f = 0, snr = 0;
+		struct key *k;
+		if (ts_parse(csvin_field(in, (size_t)c->ts), &t) < 0)
+			return csvin_field_error(in, (size_t)c->ts, "not a time");
+		if (!peaks) {
+			if (csvin_double(in, (size_t)c->value, &v) < 0)
+				return -1;
+			value(d, key_of(d, csvin_field(in, (size_t)c->series)),
+			    t, v);
+			continue;
+		}
+		snprintf(name, sizeof name, "src=%s,roi=%s,pt=%s,axis=%s",
+		    csvin_field(in, (size_t)c->src),
+		    csvin_field(in, (size_t)c->roi),
+		    csvin_field(in, (size_t)c->pt),
+		    csvin_field(in, (size_t)c->axis));
+		if (csvin_double(in, (size_t)c->amp, &v) < 0 ||
+		    csvin_double(in, (size_t)c->freq, &f) < 0 ||
+		    csvin_double(in, (size_t)c->snr, &snr) < 0)
+			return -1;
+		k = key_of(d, name);
+		if (strcmp(csvin_field(in, (size_t)c->rank), "1") == 0)
+			value(d, k, t, v);
+		peak(d, k, t, f, snr);
+	}
+	return rc;
+}
+
+static void
+drift_usage(int status)
+{
+	fputs("usage: trend drift [--every DUR] [--baseline DUR] [--snr DB]"
+	    " [--tol FRAC]\n"
+	    "                   [--slack K] [--threshold H] [file]\n",
+	    status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+static ts_us
+duration(const char *opt, const char *arg)
+{
+	ts_us d;
+
+	if (ts_parse_duration(arg, &d) < 0 || d <= 0)
+		cli_usage_error("%s: not a duration: '%s'", opt, arg);
+	return d;
+}
+
+int
+cmd_drift(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "every", required_argument, NULL, 'e' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "snr", required_argument, NULL, 's' },
+		{ "tol", required_argument, NULL, 't' },
+		{ "slack", required_argument, NULL, 'k' },
+		{ "threshold", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	static const char *const header[] = { "ts", "alert", "severity",
+		"state", "key", "value", "limit", "message" };
+	struct drift_opts o = { 43200000000LL, 30 * 86400000000LL, 10, 0.02,
+		0.5, 6 };
+	struct drift d = { .o = &o };
+	struct columns c;
+	const char *name = "stdin";
+	FILE *fp = stdin;
+	struct csv_in *in;
+	int opt, rc, peaks;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e': o.every = duration("--every", optarg); break;
+		case 'b': o.baseline = duration("--baseline", optarg); break;
+		case 's': o.snr = cli_double("--snr", optarg, -1000, 1000); break;
+		case 't': o.tol = cli_double("--tol", optarg, 0, 0.5); break;
+		case 'k': o.k = cli_double("--slack", optarg, 0, 10); break;
+		case 'H': o.h = cli_double("--threshold", optarg, 0.1, 100); break;
+		case 'h': drift_usage(0); break;
+		default: cli_usage_hint();
+		}
+	}
+	if (argc - optind > 1)
+		cli_usage_error("one input at most");
+	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+		name = argv[optind];
+		if ((fp = fopen(name, "r")) == NULL)
+			err(1, "%s", name);
+	}
+	in = csvin_new(fp, name);
+	if (csvin_header(in) < 0)
+		errx(1, "%s", csvin_error(in));
+	c = (struct columns){ csvin_col(in, "ts"), csvin_col(in, "series"),
+		csvin_col(in, "value"), csvin_col(in, "src"),
+		csvin_col(in, "roi"), csvin_col(in, "pt"),
+		csvin_col(in, "axis"), csvin_col(in, "rank"),
+		csvin_col(in, "freq_hz"), csvin_col(in, "amp"),
+		csvin_col(in, "snr_db") };
+	peaks = c.freq >= 0 || c.amp >= 0;
+	if (c.ts < 0)
+		errx(1, "%s: no column \"ts\"", name);
+	if (!peaks && (c.series < 0 || c.value < 0))
+		errx(1, "%s: no column \"%s\" (series CSV has ts,series,value;"
+		    " peaks CSV ts,src,roi,pt,axis,rank,freq_hz,amp,...,snr_db)",
+		    name, c.series < 0 ? "series" : "value");
+	if (peaks && (c.src < 0 || c.roi < 0 || c.pt < 0 || c.axis < 0 ||
+	    c.rank < 0 || c.freq < 0 || c.amp < 0 || c.snr < 0))
+		errx(1, "%s: peaks CSV needs ts,src,roi,pt,axis,rank,freq_hz,"
+		    "amp,snr_db", name);
+	strmap_init(&d.keys);
+	csvout_init(&d.out, stdout);
+	csvout_row(&d.out, 8, header);
+	rc = read_rows(&d, in, &c, peaks);
+	if (rc < 0)
+		warnx("%s", csvin_error(in));
+	else
+		strmap_each(&d.keys, finish_key, &d);
+	strmap_free(&d.keys, free_key);
+	csvin_free(in);
+	if (fp != stdin)
+		fclose(fp);
+	return rc < 0 ? 1 : 0;
+}

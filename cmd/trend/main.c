@@ -33,6 +33,7 @@ struct options {
 	const char *model;      /* NULL: chosen by AICc */
 	int season;             /* 0: auto, 1: none */
 	int fitted, explain;
+	int backtest;           /* folds; 0: forecast */
 };
 
 /* One series, as read. */
@@ -49,7 +50,8 @@ usage(int status)
 	fputs("usage: trend forecast [--horizon N|DUR] [--level L,...]"
 	    " [--model NAME|auto]\n"
 	    "                      [--season N|auto] [--fitted] [--explain]"
-	    " [file]\n"
+	    " [--backtest K]\n"
+	    "                      [file]\n"
 	    "  --horizon N|DUR  steps (or a duration) to forecast (default 10)\n"
 	    "  --level L,...    prediction intervals, percent (default 80,95)\n"
 	    "  --model NAME     ANN, AAN, AAdN, ANA, AAA or AAdA (default: the\n"
@@ -58,6 +60,9 @@ usage(int status)
 	    " auto)\n"
 	    "  --fitted         the in-sample one-step forecasts too\n"
 	    "  --explain        the model, its parameters and AICc on stderr\n"
+	    "  --backtest K     MASE and sMAPE over the last K horizons, against"
+	    " the\n"
+	    "                   seasonal naive forecast, instead of forecasts\n"
 	    "       trend drift [--every DUR] [--baseline DUR] [--snr DB]"
 	    " [--tol FRAC]\n"
 	    "                   [--slack K] [--threshold H] [file]\n",
@@ -93,6 +98,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "season", required_argument, NULL, 's' },
 		{ "fitted", no_argument, NULL, 'f' },
 		{ "explain", no_argument, NULL, 'e' },
+		{ "backtest", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct ets_model md;
@@ -125,6 +131,8 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'f': o->fitted = 1; break;
 		case 'e': o->explain = 1; break;
+		case 'b': o->backtest = (int)cli_long("--backtest", optarg, 1,
+		    1000); break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}
@@ -207,6 +215,50 @@ explain(const struct series *s, const struct ets_fit *f)
 	    ts_format_rfc3339(s->t[s->n - 1], t1));
 }
 
+/* The model --model names, or the one of least AICc, for y[0..n) with
+ * season m. */
+static int
+fit_model(const double *y, size_t n, int m, struct ets_fit *f, void *arg)
+{
+	const struct options *o = arg;
+	struct ets_model md;
+
+	if (o->model == NULL)
+		return ets_auto(y, n, m, f);
+	ets_parse(o->model, m, &md);
+	return ets_fit(y, n, &md, f);
+}
+
+/* --backtest: a row for the chosen model and one for the seasonal
+ * naive. */
+static int
+evaluate(const struct series *s, const struct options *o, int m, size_t nh,
+    struct csv_out *out)
+{
+	struct bt_score ets, naive;
+	const struct bt_score *sc[2] = { &ets, &naive };
+	const char *method[2] = { o->model != NULL ? o->model : "ets",
+		"snaive" };
+
+	if (backtest(s->y, s->n, nh, o->backtest, m, fit_model, (void *)o,
+	    &ets, &naive) < 0) {
+		warnx("%s: %zu points: too few for %d folds of %zu steps",
+		    s->name, s->n, o->backtest, nh);
+		return 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		csvout_str(out, s->name);
+		csvout_str(out, method[i]);
+		csvout_long(out, sc[i]->folds);
+		csvout_long(out, (long long)nh);
+		csvout_double(out, sc[i]->mase, 4);
+		csvout_double(out, sc[i]->smape, 3);
+		csvout_end(out);
+	}
+	cli_check_write(stdout, "stdout");
+	return 0;
+}
+
 /* Fit and forecast one series; 0, or 1 if it could not be (said). */
 static int
 forecast(const struct series *s, const struct options *o,
@@ -237,10 +289,12 @@ forecast(const struct series *s, const struct options *o,
 			    s->name, o->model);
 			return 1;
 		}
-		rc = ets_fit(s->y, s->n, &md, &f);
-	} else {
-		rc = ets_auto(s->y, s->n, m, &f);
 	}
+	nh = o->horizon_dur > 0 ? (size_t)((o->horizon_dur + step - 1) / step) :
+	    (size_t)o->horizon;
+	if (o->backtest > 0)
+		return evaluate(s, o, m, nh, out);
+	rc = fit_model(s->y, s->n, m, &f, (void *)o);
 	if (rc < 0) {
 		warnx("%s: %zu points: too few for the model", s->name, s->n);
 		return 1;
@@ -250,8 +304,6 @@ forecast(const struct series *s, const struct options *o,
 	if (f.sigma2 == 0)
 		warnx("%s: constant: its forecast is its value, with no "
 		    "spread", s->name);
-	nh = o->horizon_dur > 0 ? (size_t)((o->horizon_dur + step - 1) / step) :
-	    (size_t)o->horizon;
 	mean = xreallocarray(NULL, nh > s->n ? nh : s->n, sizeof *mean);
 	var = xreallocarray(NULL, nh, sizeof *var);
 	if (o->fitted) {
@@ -300,17 +352,24 @@ run(FILE *fp, const char *name, const struct options *o)
 	    (cvalue = csvin_col(in, "value")) < 0)
 		errx(1, "%s: no column \"%s\" (series CSV has ts,series,value)",
 		    name, cts < 0 ? "ts" : cseries < 0 ? "series" : "value");
-	csvout_str(&out, "ts");
-	csvout_str(&out, "series");
-	csvout_str(&out, "value");
-	for (int i = 0; i < o->nlevel; i++) {
+	if (o->backtest > 0) {
+		static const char *const bt[] = { "series", "method", "folds",
+			"horizon", "mase", "smape" };
+		csvout_row(&out, 6, bt);
+	} else {
+		csvout_str(&out, "ts");
+		csvout_str(&out, "series");
+		csvout_str(&out, "value");
+	}
+	for (int i = 0; o->backtest == 0 && i < o->nlevel; i++) {
 		char col[32];
 		snprintf(col, sizeof col, "lo%g", o->level[i]);
 		csvout_str(&out, col);
 		snprintf(col, sizeof col, "hi%g", o->level[i]);
 		csvout_str(&out, col);
 	}
-	csvout_end(&out);
+	if (o->backtest == 0)
+		csvout_end(&out);
 	while ((rc = csvin_read(in)) > 0) {
 		const char *sn = csvin_field(in, (size_t)cseries);
 		double v;

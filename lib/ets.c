@@ -119,75 +119,123 @@ struct objective {
 	size_t n;
 };
 
-static void
-decode(const struct objective *o, const double *th, struct params *p,
-    double *x0)
+/*
+ * For given smoothing parameters the one-step errors are linear in the
+ * initial states x0 (the model is linear): e_t = e0_t - a_t'x0, with e0
+ * the errors from x0 = 0 and a_t' = w'D^t, D = F - g w'. So the x0 of
+ * least squares is solved for, not searched: the simplex is left the 1
+ * to 4 smoothing parameters. The seasonal states sum to zero (the last is
+ * minus the others). Returns the SSE; x0 filled.
+ */
+static double
+best_states(const struct shape *s, const struct params *p, const double *y,
+    size_t n, double *x0)
 {
-	const struct shape *s = &o->s;
-	int i = 0;
-	double sum = 0;
+	int d = s->d, u = s->season ? d - 1 : d;    /* free states */
+	double r[2 + ETS_MAX_SEASON], x[2 + ETS_MAX_SEASON] = { 0 };
+	double ata[(1 + ETS_MAX_SEASON) * (1 + ETS_MAX_SEASON)];
+	double atb[1 + ETS_MAX_SEASON], a[1 + ETS_MAX_SEASON], e0sq = 0;
+	double z[2 + ETS_MAX_SEASON] = { 0 };
 
-	p->alpha = th[i++];
-	p->beta = s->trend ? th[i++] : 0;
-	p->gamma = s->season ? th[i++] : 0;
-	p->phi = s->trend && o->damped ? th[i++] : 1;
-	x0[0] = th[i++];
+	memset(ata, 0, (size_t)(u * u) * sizeof *ata);
+	memset(atb, 0, (size_t)u * sizeof *atb);
+	/* r = w' (the forecast's weights on the states) */
+	memset(r, 0, (size_t)d * sizeof *r);
+	r[0] = 1;
 	if (s->trend)
-		x0[1] = th[i++];
-	for (int k = 0; k < s->m - 1; k++)
-		sum += x0[s->sb + k] = th[i++];
+		r[1] = p->phi;
 	if (s->season)
-		x0[s->sb + s->m - 1] = -sum;
+		r[s->sb + s->m - 1] = 1;
+	step(s, p, z, 1);               /* z = g */
+	for (size_t t = 0; t < n; t++) {
+		double e0 = y[t] - predict(s, p, x), rg = 0, tmp;
+		step(s, p, x, e0);
+		e0sq += e0 * e0;
+		/* a_t in the free states' terms */
+		for (int j = 0; j < u; j++)
+			a[j] = r[j] - (s->season && j >= s->sb ?
+			    r[s->sb + s->m - 1] : 0);
+		for (int i = 0; i < u; i++) {
+			atb[i] += a[i] * e0;
+			for (int j = 0; j <= i; j++)
+				ata[i * u + j] += a[i] * a[j];
+		}
+		/* r = r D = r F - (r g) w' */
+		for (int j = 0; j < d; j++)
+			rg += r[j] * z[j];
+		if (s->trend)
+			r[1] = p->phi * (r[0] + r[1]);
+		if (s->season) {
+			tmp = r[s->sb];
+			memmove(r + s->sb, r + s->sb + 1,
+			    (size_t)(s->m - 1) * sizeof *r);
+			r[s->sb + s->m - 1] = tmp;
+		}
+		r[0] -= rg;
+		if (s->trend)
+			r[1] -= rg * p->phi;
+		if (s->season)
+			r[s->sb + s->m - 1] -= rg;
+	}
+	/* Cholesky of A'A (a whisker of ridge for columns that vanish) */
+	for (int i = 0; i < u; i++)
+		ata[i * u + i] += 1e-10 * (ata[i * u + i] + 1e-300);
+	for (int i = 0; i < u; i++) {
+		for (int j = 0; j <= i; j++) {
+			double sum = ata[i * u + j];
+			for (int k = 0; k < j; k++)
+				sum -= ata[i * u + k] * ata[j * u + k];
+			if (i == j) {
+				if (!(sum > 0))
+					return NAN;
+				ata[i * u + i] = sqrt(sum);
+			} else {
+				ata[i * u + j] = sum / ata[j * u + j];
+			}
+		}
+	}
+	/* solve L L' v = A'e0 */
+	for (int i = 0; i < u; i++) {
+		double sum = atb[i];
+		for (int k = 0; k < i; k++)
+			sum -= ata[i * u + k] * a[k];
+		a[i] = sum / ata[i * u + i];
+	}
+	for (int i = u - 1; i >= 0; i--) {
+		double sum = a[i];
+		for (int k = i + 1; k < u; k++)
+			sum -= ata[k * u + i] * x[k];
+		x[i] = sum / ata[i * u + i];
+	}
+	memcpy(x0, x, (size_t)u * sizeof *x0);
+	if (s->season) {
+		double sum = 0;
+		for (int j = s->sb; j < u; j++)
+			sum += x0[j];
+		x0[d - 1] = -sum;
+	}
+	return sse_of(s, p, x0, y, n, NULL);
 }
 
-/* n log(SSE / n), the concentrated likelihood's part that varies; a
- * parameter set outside the admissible region is given a wall. */
+/* The concentrated likelihood over the smoothing parameters alone. */
 static double
-objective(unsigned dim, const double *th, double *grad, void *arg)
+objective_smooth(unsigned dim, const double *th, double *grad, void *arg)
 {
 	const struct objective *o = arg;
 	struct params p;
 	double x0[2 + ETS_MAX_SEASON], sse;
+	int i = 0;
 
-	decode(o, th, &p, x0);
+	p.alpha = th[i++];
+	p.beta = o->s.trend ? th[i++] : 0;
+	p.gamma = o->s.season ? th[i++] : 0;
+	p.phi = o->s.trend && o->damped ? th[i++] : 1;
 	if (p.beta > p.alpha || p.gamma > 1 - p.alpha)
 		return 1e300;
-	sse = sse_of(&o->s, &p, x0, o->y, o->n, NULL);
+	sse = best_states(&o->s, &p, o->y, o->n, x0);
 	if (!(sse >= 0) || !isfinite(sse))
 		return 1e300;
 	return (double)o->n * log(sse / (double)o->n + 1e-300);
-}
-
-/* Starting states from the first seasons, as R's forecast::ets does. */
-static void
-initial_states(const struct shape *s, const double *y, size_t n,
-    double *x0)
-{
-	size_t m = s->season ? (size_t)s->m : 1, k = n < 10 ? n : 10;
-	double l = 0;
-
-	if (s->season) {
-		for (size_t j = 0; j < m; j++)
-			l += y[j];
-		l /= (double)m;
-		for (size_t j = 0; j < m; j++)
-			x0[s->sb + m - 1 - j] = y[j] - l;
-	} else {
-		for (size_t j = 0; j < k; j++)
-			l += y[j];
-		l /= (double)k;
-	}
-	x0[0] = l;
-	if (s->trend) {
-		if (s->season && n >= 2 * m) {
-			double l2 = 0;
-			for (size_t j = m; j < 2 * m; j++)
-				l2 += y[j];
-			x0[1] = (l2 / (double)m - l) / (double)m;
-		} else {
-			x0[1] = k > 1 ? (y[k - 1] - y[0]) / (double)(k - 1) : 0;
-		}
-	}
 }
 
 /* Nelder-Mead within the bounds, started again from where it stopped
@@ -202,7 +250,7 @@ minimize(struct objective *o, int dim, double *th, const double *lo,
 
 	nlopt_set_lower_bounds(opt, lo);
 	nlopt_set_upper_bounds(opt, hi);
-	nlopt_set_min_objective(opt, objective, o);
+	nlopt_set_min_objective(opt, objective_smooth, o);
 	nlopt_set_xtol_rel(opt, 1e-8);
 	nlopt_set_maxeval(opt, 400 * dim);
 	for (int run = 0, more = 1; more && run < 6; run++) {
@@ -222,56 +270,50 @@ ets_fit(const double *y, size_t n, const struct ets_model *model,
     struct ets_fit *fit)
 {
 	struct objective o = { shape_of(model), model->damped, y, n };
-	int dim = nparams(&o.s, model->damped), i = 0;
-	double th[4 + 2 + ETS_MAX_SEASON], lo[4 + 2 + ETS_MAX_SEASON],
-	    hi[4 + 2 + ETS_MAX_SEASON], x0[2 + ETS_MAX_SEASON], best;
-	double ymin = y[0], ymax = y[0], range;
+	int dim = nparams(&o.s, model->damped), i = 0, ds;
+	double th[4], lo[4], hi[4], best;
 	struct params p;
-	int k = dim + 1;
+	int k = dim + 1;            /* parameters: states too, and sigma */
 
 	if (n < (size_t)k + 2 || (o.s.season && n < 2 * (size_t)o.s.m))
 		return -1;
-	for (size_t t = 1; t < n; t++) {
-		ymin = y[t] < ymin ? y[t] : ymin;
-		ymax = y[t] > ymax ? y[t] : ymax;
-	}
-	range = ymax > ymin ? ymax - ymin : fabs(ymax) + 1;
-	initial_states(&o.s, y, n, x0);
-	/* smoothing parameters, as R starts and bounds them */
+	/* smoothing parameters, as R starts and bounds them; the initial
+	 * states are solved for at each (best_states) */
 	lo[i] = 1e-4; hi[i] = 0.9999; th[i++] = o.s.season ? 0.5 / o.s.m + 0.01 : 0.5;
 	if (o.s.trend) { lo[i] = 1e-4; hi[i] = 0.9999; th[i++] = 0.01; }
 	if (o.s.season) { lo[i] = 1e-4; hi[i] = 0.9999; th[i++] = 0.01; }
 	if (o.s.trend && model->damped) { lo[i] = 0.8; hi[i] = 0.98; th[i++] = 0.97; }
-	lo[i] = ymin - range; hi[i] = ymax + range; th[i++] = x0[0];
-	if (o.s.trend) { lo[i] = -range; hi[i] = range; th[i++] = x0[1]; }
-	for (int j = 0; j < o.s.m - 1; j++) {
-		lo[i] = -range; hi[i] = range; th[i++] = x0[o.s.sb + j];
-	}
-	if (minimize(&o, dim, th, lo, hi, &best) < 0)
+	ds = i;
+	if (minimize(&o, ds, th, lo, hi, &best) < 0)
 		return -1;
-	/* a second start, from other smoothing parameters (the first's
-	 * initial states): a damped trend's likelihood has more than one
-	 * valley */
-	{
-		double th2[4 + 2 + ETS_MAX_SEASON], best2;
-		static const double other[4] = { 0.2, 0.05, 0.05, 0.9 };
+	/* more starts, from other smoothing parameters: a damped trend's
+	 * likelihood has more than one valley */
+	for (int st = 0; st < 2; st++) {
+		static const double other[2][4] = { { 0.2, 0.05, 0.05, 0.9 },
+			{ 0.1, 0.05, 0.2, 0.8 } };
+		double th2[4], best2;
 		int j = 0;
-		memcpy(th2, th, (size_t)dim * sizeof *th);
-		th2[j++] = other[0];
+		th2[j++] = other[st][0];
 		if (o.s.trend)
-			th2[j++] = other[1];
+			th2[j++] = other[st][1];
 		if (o.s.season)
-			th2[j++] = other[2];
+			th2[j++] = other[st][2];
 		if (o.s.trend && model->damped)
-			th2[j++] = other[3];
-		if (minimize(&o, dim, th2, lo, hi, &best2) == 0 && best2 < best) {
-			memcpy(th, th2, (size_t)dim * sizeof *th);
+			th2[j++] = other[st][3];
+		if (minimize(&o, ds, th2, lo, hi, &best2) == 0 && best2 < best) {
+			memcpy(th, th2, (size_t)ds * sizeof *th);
 			best = best2;
 		}
 	}
 	memset(fit, 0, sizeof *fit);
 	fit->model = *model;
-	decode(&o, th, &p, fit->x0);
+	i = 0;
+	p.alpha = th[i++];
+	p.beta = o.s.trend ? th[i++] : 0;
+	p.gamma = o.s.season ? th[i++] : 0;
+	p.phi = o.s.trend && model->damped ? th[i++] : 1;
+	if (!(best_states(&o.s, &p, y, n, fit->x0) >= 0))
+		return -1;
 	fit->alpha = p.alpha;
 	fit->beta = p.beta;
 	fit->gamma = p.gamma;

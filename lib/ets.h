@@ -11,8 +11,10 @@
  *   y_t = w'x_{t-1} + e_t,   x_t = F x_{t-1} + g e_t
  *
  * with x = (level, trend, s_1 .. s_m), s_1 the newest seasonal state. The
- * smoothing parameters and the initial states are estimated together
- * (NLopt's bounded Nelder-Mead), the seasonal states summing to zero.
+ * smoothing parameters are searched (NLopt's bounded Nelder-Mead, from
+ * three starts); for each, the initial states that fit best are solved
+ * for by least squares (the errors are linear in them), the seasonal
+ * states summing to zero.
  */
 #ifndef ETS_H
 #define ETS_H

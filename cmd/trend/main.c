@@ -215,6 +215,15 @@ explain(const struct series *s, const struct ets_fit *f)
 	    ts_format_rfc3339(s->t[s->n - 1], t1));
 }
 
+static int
+constant(const struct series *s)
+{
+	for (size_t t = 1; t < s->n; t++)
+		if (s->y[t] != s->y[0])
+			return 0;
+	return 1;
+}
+
 /* The model --model names, or the one of least AICc, for y[0..n) with
  * season m. */
 static int
@@ -301,9 +310,11 @@ forecast(const struct series *s, const struct options *o,
 	}
 	if (o->explain)
 		explain(s, &f);
-	if (f.sigma2 == 0)
+	if (constant(s)) {
 		warnx("%s: constant: its forecast is its value, with no "
 		    "spread", s->name);
+		f.sigma2 = 0;   /* not a least-squares whisker */
+	}
 	mean = xreallocarray(NULL, nh > s->n ? nh : s->n, sizeof *mean);
 	var = xreallocarray(NULL, nh, sizeof *var);
 	if (o->fitted) {

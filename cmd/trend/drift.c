@@ -19,14 +19,17 @@
  * peaks had (within --tol) fires "new_peak" once.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "csvio.h"
+#include "fsync.h"
 #include "strmap.h"
 #include "trend.h"
 #include "xalloc.h"
@@ -46,6 +49,7 @@ struct key {
 	double within;          /* baseline: the buckets' spread, summed */
 	long nwithin;
 	ts_us last_t;
+	ts_us seen_to;          /* the last row the run before saw */
 	/* the averages so far */
 	double *avg;
 	ts_us *at;
@@ -53,7 +57,8 @@ struct key {
 	ts_us first;
 	int learned;
 	size_t nbase;           /* averages in the baseline */
-	size_t rise;            /* the average where the sum left zero */
+	ts_us since;            /* the average before the sum left zero */
+	ts_us prev;             /* the last average's time */
 	double mu, sigma, cusum;
 	int firing;
 	/* peaks: the baseline's frequencies, and new ones said */
@@ -134,29 +139,27 @@ average(struct drift *d, struct key *k, double x, ts_us t)
 	double growth;
 	ts_us since;
 
-	if (k->n == 0)
-		k->first = t;
-	if (k->n == k->cap) {
-		k->cap = k->cap * 2 + 32;
-		k->avg = xreallocarray(k->avg, k->cap, sizeof *k->avg);
-		k->at = xreallocarray(k->at, k->cap, sizeof *k->at);
-	}
-	k->avg[k->n] = x;
-	k->at[k->n++] = t;
-	if (!k->learned) {
+	if (!k->learned) {              /* the baseline's averages */
+		if (k->n == k->cap) {
+			k->cap = k->cap * 2 + 32;
+			k->avg = xreallocarray(k->avg, k->cap, sizeof *k->avg);
+			k->at = xreallocarray(k->at, k->cap, sizeof *k->at);
+		}
+		k->avg[k->n] = x;
+		k->at[k->n++] = t;
+		k->prev = t;
 		if (t - k->first >= d->o->baseline - d->o->every)
 			learn(k);
 		return;
 	}
-	/* the slack grows by the baseline's own uncertainty (its mean is
-	 * 1/sqrt(n) spreads off at one standard error) */
 	if (k->cusum == 0)
-		k->rise = k->n - 1;     /* where a rise would start */
+		k->since = k->prev;     /* where a rise would start */
+	k->prev = t;
 	k->cusum = fmax(0, k->cusum + (x - k->mu) / k->sigma - d->o->k -
 	    1 / sqrt((double)k->nbase));
 	if (!k->firing && k->cusum > d->o->h) {
 		/* since the sum last left zero: when the rise began, about */
-		since = k->at[k->rise > 0 ? k->rise - 1 : 0];
+		since = k->since;
 		growth = (x - k->mu) / fabs(k->mu) * 100;
 		snprintf(msg, sizeof msg, "%s is %.1f%% over its baseline "
 		    "(%.6g), rising since %s (%.1f days)", k->name, growth,
@@ -182,6 +185,7 @@ key_of(struct drift *d, const char *name)
 		k = *slot = xcalloc(1, sizeof *k);
 		k->name = xstrdup(name);
 		k->bucket = INT64_MIN;
+		k->first = k->last_t = k->seen_to = INT64_MIN;
 	}
 	return k;
 }
@@ -224,7 +228,7 @@ peak(struct drift *d, struct key *k, ts_us t, double freq, double snr)
 
 	if (snr < d->o->snr)
 		return;
-	if (k->n == 0 || t - k->first < d->o->baseline) {
+	if ((!k->learned && k->n == 0) || t - k->first < d->o->baseline) {
 		push(&k->freqs, &k->nfreq, &k->capfreq, freq);
 		return;
 	}
@@ -265,6 +269,18 @@ free_key(void *v)
 	free(k);
 }
 
+/* Is t new for key k (after its last row, kept in --state from the run
+ * before)? A row that is not is passed over quietly: a nightly run over
+ * the last 60 days reads again what the night before has seen. The
+ * first row starts the key's baseline. */
+static int
+seen_before(struct drift *d, struct key *k, ts_us t)
+{
+	if (k->first == INT64_MIN)
+		k->first = t;
+	return t > k->seen_to;
+}
+
 /* The columns of a peaks row, or of a series row. */
 struct columns {
 	int ts, series, value;                          /* series CSV */
@@ -287,8 +303,9 @@ read_rows(struct drift *d, struct csv_in *in, const struct columns *c,
 		if (!peaks) {
 			if (csvin_double(in, (size_t)c->value, &v) < 0)
 				return -1;
-			value(d, key_of(d, csvin_field(in, (size_t)c->series)),
-			    t, v);
+			k = key_of(d, csvin_field(in, (size_t)c->series));
+			if (seen_before(d, k, t))
+				value(d, k, t, v);
 			continue;
 		}
 		snprintf(name, sizeof name, "src=%s,roi=%s,pt=%s,axis=%s",
@@ -301,6 +318,8 @@ read_rows(struct drift *d, struct csv_in *in, const struct columns *c,
 		    csvin_double(in, (size_t)c->snr, &snr) < 0)
 			return -1;
 		k = key_of(d, name);
+		if (!seen_before(d, k, t))
+			continue;
 		if (strcmp(csvin_field(in, (size_t)c->rank), "1") == 0)
 			value(d, k, t, v);
 		peak(d, k, t, f, snr);
@@ -308,12 +327,193 @@ read_rows(struct drift *d, struct csv_in *in, const struct columns *c,
 	return rc;
 }
 
+/* ---- --state: what a run leaves for the next ---- */
+
+static const char *const state_cols[] = { "key", "first", "learned", "mu",
+	"sigma", "nbase", "cusum", "firing", "since", "prev", "bucket", "sum",
+	"sumsq", "count", "last_t", "within", "nwithin", "averages", "freqs",
+	"news" };
+#define NSTATE (sizeof state_cols / sizeof state_cols[0])
+
+static void
+put_num(struct csv_out *w, double v)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof buf, "%.17g", v);
+	csvout_str(w, buf);
+}
+
+static void
+put_list(struct csv_out *w, const double *v, const ts_us *t, size_t n)
+{
+	size_t len = 0, cap = 64;
+	char *buf = xmalloc(cap);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char one[64];
+		int k = t != NULL ? snprintf(one, sizeof one, "%s%lld:%.17g",
+		    i ? ";" : "", (long long)t[i], v[i]) :
+		    snprintf(one, sizeof one, "%s%.17g", i ? ";" : "", v[i]);
+		if (len + (size_t)k + 1 > cap) {
+			cap = (len + (size_t)k + 1) * 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		memcpy(buf + len, one, (size_t)k + 1);
+		len += (size_t)k;
+	}
+	csvout_str(w, buf);
+	free(buf);
+}
+
+static void
+save_key(const char *name, void *v, void *arg)
+{
+	struct csv_out *w = arg;
+	struct key *k = v;
+
+	csvout_str(w, k->name);
+	csvout_long(w, k->first);
+	csvout_long(w, k->learned);
+	put_num(w, k->mu);
+	put_num(w, k->sigma);
+	csvout_long(w, (long long)k->nbase);
+	put_num(w, k->cusum);
+	csvout_long(w, k->firing);
+	csvout_long(w, k->since);
+	csvout_long(w, k->prev);
+	csvout_long(w, k->bucket);
+	put_num(w, k->sum);
+	put_num(w, k->sumsq);
+	csvout_long(w, k->count);
+	csvout_long(w, k->last_t);
+	put_num(w, k->within);
+	csvout_long(w, k->nwithin);
+	put_list(w, k->avg, k->at, k->n);
+	put_list(w, k->freqs, NULL, k->nfreq);
+	put_list(w, k->news, NULL, k->nnew);
+	csvout_end(w);
+}
+
+/* Written whole beside it, synced, renamed over it: a crash leaves the
+ * old state or the new, never half. */
+static int
+state_save(struct drift *d, const char *path)
+{
+	char tmp[4096];
+	struct csv_out w;
+	FILE *fp;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		warn("%s", tmp);
+		return -1;
+	}
+	csvout_init(&w, fp);
+	csvout_row(&w, NSTATE, state_cols);
+	strmap_each(&d->keys, save_key, &w);
+	if (fflush(fp) != 0 || ferror(fp) || fsync_path(tmp) < 0) {
+		warn("%s", tmp);
+		fclose(fp);
+		unlink(tmp);
+		return -1;
+	}
+	fclose(fp);
+	if (rename(tmp, path) < 0 || fsync_parent(path) < 0) {
+		warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+get_list(const char *text, double **v, ts_us **t, size_t *n, size_t *cap)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		char *end;
+		ts_us at = 0;
+		double x;
+		if (t != NULL) {
+			at = strtoll(p, &end, 10);
+			p = *end == ':' ? end + 1 : end;
+		}
+		x = strtod(p, &end);
+		if (end == p)
+			break;
+		if (*n == *cap) {
+			*cap = *cap * 2 + 32;
+			*v = xreallocarray(*v, *cap, sizeof **v);
+			if (t != NULL)
+				*t = xreallocarray(*t, *cap, sizeof **t);
+		}
+		(*v)[*n] = x;
+		if (t != NULL)
+			(*t)[*n] = at;
+		(*n)++;
+		p = *end == ';' ? end + 1 : end;
+	}
+}
+
+/* The state the run before left; none is a first run. */
+static int
+state_load(struct drift *d, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	struct csv_in *in;
+	int col[NSTATE], rc;
+
+	if (fp == NULL)
+		return errno == ENOENT ? 0 : (warn("%s", path), -1);
+	in = csvin_new(fp, path);
+	rc = csvin_header(in);
+	for (size_t i = 0; rc == 0 && i < NSTATE; i++)
+		if ((col[i] = csvin_col(in, state_cols[i])) < 0) {
+			warnx("%s: no column \"%s\": not trend drift's state",
+			    path, state_cols[i]);
+			rc = -2;
+		}
+	while (rc == 0 && (rc = csvin_read(in)) > 0) {
+#define F(i) csvin_field(in, (size_t)col[i])
+		struct key *k = key_of(d, F(0));
+		k->first = strtoll(F(1), NULL, 10);
+		k->learned = atoi(F(2));
+		k->mu = strtod(F(3), NULL);
+		k->sigma = strtod(F(4), NULL);
+		k->nbase = (size_t)strtoull(F(5), NULL, 10);
+		k->cusum = strtod(F(6), NULL);
+		k->firing = atoi(F(7));
+		k->since = strtoll(F(8), NULL, 10);
+		k->prev = strtoll(F(9), NULL, 10);
+		k->bucket = strtoll(F(10), NULL, 10);
+		k->sum = strtod(F(11), NULL);
+		k->sumsq = strtod(F(12), NULL);
+		k->count = strtol(F(13), NULL, 10);
+		k->last_t = k->seen_to = strtoll(F(14), NULL, 10);
+		k->within = strtod(F(15), NULL);
+		k->nwithin = strtol(F(16), NULL, 10);
+		get_list(F(17), &k->avg, &k->at, &k->n, &k->cap);
+		get_list(F(18), &k->freqs, NULL, &k->nfreq, &k->capfreq);
+		get_list(F(19), &k->news, NULL, &k->nnew, &k->capnew);
+#undef F
+		rc = 0;
+	}
+	if (rc == -1)
+		warnx("%s", csvin_error(in));
+	csvin_free(in);
+	fclose(fp);
+	return rc < 0 ? -1 : 0;
+}
+
 static void
 drift_usage(int status)
 {
 	fputs("usage: trend drift [--every DUR] [--baseline DUR] [--snr DB]"
 	    " [--tol FRAC]\n"
-	    "                   [--slack K] [--threshold H] [file]\n",
+	    "                   [--slack K] [--threshold H] [--state FILE]"
+	    " [file]\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);
 }
@@ -337,6 +537,7 @@ cmd_drift(int argc, char **argv)
 		{ "snr", required_argument, NULL, 's' },
 		{ "tol", required_argument, NULL, 't' },
 		{ "slack", required_argument, NULL, 'k' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "threshold", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
@@ -346,7 +547,7 @@ cmd_drift(int argc, char **argv)
 		0.5, 6 };
 	struct drift d = { .o = &o };
 	struct columns c;
-	const char *name = "stdin";
+	const char *name = "stdin", *state = NULL;
 	FILE *fp = stdin;
 	struct csv_in *in;
 	int opt, rc, peaks;
@@ -358,6 +559,7 @@ cmd_drift(int argc, char **argv)
 		case 's': o.snr = cli_double("--snr", optarg, -1000, 1000); break;
 		case 't': o.tol = cli_double("--tol", optarg, 0, 0.5); break;
 		case 'k': o.k = cli_double("--slack", optarg, 0, 10); break;
+		case 'S': state = optarg; break;
 		case 'H': o.h = cli_double("--threshold", optarg, 0.1, 100); break;
 		case 'h': drift_usage(0); break;
 		default: cli_usage_hint();
@@ -391,13 +593,18 @@ cmd_drift(int argc, char **argv)
 		errx(1, "%s: peaks CSV needs ts,src,roi,pt,axis,rank,freq_hz,"
 		    "amp,snr_db", name);
 	strmap_init(&d.keys);
+	if (state != NULL && state_load(&d, state) < 0)
+		exit(1);
 	csvout_init(&d.out, stdout);
 	csvout_row(&d.out, 8, header);
 	rc = read_rows(&d, in, &c, peaks);
 	if (rc < 0)
 		warnx("%s", csvin_error(in));
-	else
+	else if (state == NULL)         /* the last, partial average */
 		strmap_each(&d.keys, finish_key, &d);
+	else                            /* goes on in the next run */
+		rc = state_save(&d, state);
+
 	strmap_free(&d.keys, free_key);
 	csvin_free(in);
 	if (fp != stdin)

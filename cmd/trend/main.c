@@ -65,7 +65,8 @@ usage(int status)
 	    "                   seasonal naive forecast, instead of forecasts\n"
 	    "       trend drift [--every DUR] [--baseline DUR] [--snr DB]"
 	    " [--tol FRAC]\n"
-	    "                   [--slack K] [--threshold H] [file]\n",
+	    "                   [--slack K] [--threshold H] [--state FILE]"
+	    " [file]\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);
 }

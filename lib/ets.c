@@ -423,11 +423,18 @@ ets_season(const double *y, size_t n)
 			c += (d[t] - mean) * (d[t - lag] - mean);
 		acf[lag] = c / c0;
 	}
+	/* the highest peak, then the first peak nearly as high: a season's
+	 * multiples (14, 21 days for a week) peak about as high */
 	for (size_t lag = 2; c0 > 0 && lag < maxlag && lag + 1 < nd; lag++)
 		if (acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1] &&
-		    acf[lag] > bestv) {
+		    acf[lag] > bestv)
 			bestv = acf[lag];
+	for (size_t lag = 2; c0 > 0 && bestv > 0.2 && lag < maxlag &&
+	    lag + 1 < nd; lag++)
+		if (acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1] &&
+		    acf[lag] >= 0.8 * bestv) {
 			best = (int)lag;
+			break;
 		}
 	free(d);
 	return best;

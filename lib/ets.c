@@ -251,7 +251,8 @@ minimize(struct objective *o, int dim, double *th, const double *lo,
 	nlopt_set_lower_bounds(opt, lo);
 	nlopt_set_upper_bounds(opt, hi);
 	nlopt_set_min_objective(opt, objective_smooth, o);
-	nlopt_set_xtol_rel(opt, 1e-8);
+	nlopt_set_xtol_rel(opt, 1e-6);
+	nlopt_set_ftol_abs(opt, 1e-7);
 	nlopt_set_maxeval(opt, 400 * dim);
 	for (int run = 0, more = 1; more && run < 6; run++) {
 		double before = run == 0 ? HUGE_VAL : *best;
@@ -288,7 +289,7 @@ ets_fit(const double *y, size_t n, const struct ets_model *model,
 		return -1;
 	/* more starts, from other smoothing parameters: a damped trend's
 	 * likelihood has more than one valley */
-	for (int st = 0; st < 2; st++) {
+	for (int st = 0; st < (model->damped ? 2 : 0); st++) {
 		static const double other[2][4] = { { 0.2, 0.05, 0.05, 0.9 },
 			{ 0.1, 0.05, 0.2, 0.8 } };
 		double th2[4], best2;

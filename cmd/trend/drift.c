@@ -84,14 +84,6 @@ push(double **v, size_t *n, size_t *cap, double x)
 	(*v)[(*n)++] = x;
 }
 
-static int
-by_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void
 event(struct drift *d, ts_us t, const char *alert, const char *state,
     const char *key, double value, double limit, const char *message)

@@ -134,7 +134,7 @@ best_states(const struct shape *s, const struct params *p, const double *y,
 	int d = s->d, u = s->season ? d - 1 : d;    /* free states */
 	double r[2 + ETS_MAX_SEASON], x[2 + ETS_MAX_SEASON] = { 0 };
 	double ata[(1 + ETS_MAX_SEASON) * (1 + ETS_MAX_SEASON)];
-	double atb[1 + ETS_MAX_SEASON], a[1 + ETS_MAX_SEASON], e0sq = 0;
+	double atb[1 + ETS_MAX_SEASON], a[1 + ETS_MAX_SEASON];
 	double z[2 + ETS_MAX_SEASON] = { 0 };
 
 	memset(ata, 0, (size_t)(u * u) * sizeof *ata);
@@ -150,7 +150,6 @@ best_states(const struct shape *s, const struct params *p, const double *y,
 	for (size_t t = 0; t < n; t++) {
 		double e0 = y[t] - predict(s, p, x), rg = 0, tmp;
 		step(s, p, x, e0);
-		e0sq += e0 * e0;
 		/* a_t in the free states' terms */
 		for (int j = 0; j < u; j++)
 			a[j] = r[j] - (s->season && j >= s->sb ?

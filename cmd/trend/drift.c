@@ -220,7 +220,7 @@ peak(struct drift *d, struct key *k, ts_us t, double freq, double snr)
 
 	if (snr < d->o->snr)
 		return;
-	if ((!k->learned && k->n == 0) || t - k->first < d->o->baseline) {
+	if (t - k->first < d->o->baseline) {
 		push(&k->freqs, &k->nfreq, &k->capfreq, freq);
 		return;
 	}
@@ -499,17 +499,6 @@ state_load(struct drift *d, const char *path)
 	return rc < 0 ? -1 : 0;
 }
 
-static void
-drift_usage(int status)
-{
-	fputs("usage: trend drift [--every DUR] [--baseline DUR] [--snr DB]"
-	    " [--tol FRAC]\n"
-	    "                   [--slack K] [--threshold H] [--state FILE]"
-	    " [file]\n",
-	    status == 0 ? stdout : stderr);
-	exit(status);
-}
-
 static ts_us
 duration(const char *opt, const char *arg)
 {
@@ -553,7 +542,7 @@ cmd_drift(int argc, char **argv)
 		case 'k': o.k = cli_double("--slack", optarg, 0, 10); break;
 		case 'S': state = optarg; break;
 		case 'H': o.h = cli_double("--threshold", optarg, 0.1, 100); break;
-		case 'h': drift_usage(0); break;
+		case 'h': usage(0);
 		default: cli_usage_hint();
 		}
 	}

@@ -44,7 +44,7 @@ struct series {
 	size_t n, cap;
 };
 
-static void __attribute__((noreturn))
+void
 usage(int status)
 {
 	fputs("usage: trend forecast [--horizon N|DUR] [--level L,...]"
@@ -157,6 +157,14 @@ z_of(double level)
 	return (lo + hi) / 2;
 }
 
+static int
+by_time(const void *a, const void *b)
+{
+	ts_us x = *(const ts_us *)a, y = *(const ts_us *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* The series' step: the median interval; 0 if its times are not a
  * regular grid (each interval within 10% of it: calendar months are one). */
 static ts_us
@@ -167,18 +175,11 @@ regular_step(const struct series *s)
 
 	for (size_t i = 1; i < s->n; i++)
 		d[i - 1] = s->t[i] - s->t[i - 1];
-	for (size_t i = 1; i < s->n - 1; i++)   /* insertion: nearly sorted */
-		for (size_t j = i; j > 0 && d[j] < d[j - 1]; j--) {
-			ts_us x = d[j];
-			d[j] = d[j - 1];
-			d[j - 1] = x;
-		}
+	qsort(d, s->n - 1, sizeof *d, by_time);
 	step = d[(s->n - 1) / 2];
-	for (size_t i = 1; i < s->n; i++) {
-		ts_us gap = s->t[i] - s->t[i - 1];
-		if (llabs(gap - step) * 10 > step)
+	for (size_t i = 1; i < s->n; i++)
+		if (llabs(s->t[i] - s->t[i - 1] - step) * 10 > step)
 			regular = 0;
-	}
 	free(d);
 	return regular && step > 0 ? step : 0;
 }

@@ -6,6 +6,9 @@
 
 #include "ets.h"
 
+/* Print the usage of every command (to stdout if status is 0) and exit. */
+void usage(int status) __attribute__((noreturn));
+
 /* trend drift: alert events for slow growth and new peaks (drift.c). */
 int cmd_drift(int argc, char **argv);
 

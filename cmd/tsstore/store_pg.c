@@ -450,26 +450,36 @@ ddl_connect(struct pg_store *s)
 	return PQstatus(s->ddl) == CONNECTION_OK ? 0 : fail(s, s->ddl);
 }
 
-/* The partitions already there (chunk_YYYYMMDD, the UTC day each
- * starts): their starts. */
+/* The start of partition name (chunk_YYYYMMDD, the UTC day it holds),
+ * or -1 if the name is not one. */
+static long long
+partition_start(const char *name)
+{
+	struct tm tm = { 0 };
+
+	if (sscanf(name, "chunk_%4d%2d%2d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday) != 3)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm) * 1000000;
+}
+
+/* The partitions already there: their starts. */
 static int
 load_partitions(struct pg_store *s)
 {
 	PGresult *r = checked(s, s->conn, PQexec(s->conn,
 	    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON"
 	    " c.oid = i.inhrelid WHERE i.inhparent = 'tsstore.chunk'::regclass"));
-	struct tm tm = { 0 };
+	long long start;
 
 	if (r == NULL)
 		return -1;
 	s->parts.n = 0;
 	for (int i = 0; i < PQntuples(r); i++)
-		if (sscanf(get_text(r, i, 0), "chunk_%4d%2d%2d", &tm.tm_year,
-		    &tm.tm_mon, &tm.tm_mday) == 3) {
-			tm.tm_year -= 1900;
-			tm.tm_mon -= 1;
-			idset_add(&s->parts, (long long)timegm(&tm) * 1000000);
-		}
+		if ((start = partition_start(get_text(r, i, 0))) != -1)
+			idset_add(&s->parts, start);
 	PQclear(r);
 	return 0;
 }
@@ -1019,7 +1029,7 @@ pg_partition_drop(struct store *st, const char *part)
 {
 	struct pg_store *s = self(st);
 	char q[512], *name;
-	struct tm tm = { 0 };
+	long long start;
 	int rc;
 
 	if (ddl_connect(s) < 0)
@@ -1033,12 +1043,7 @@ pg_partition_drop(struct store *st, const char *part)
 	if (rc == 0)
 		rc = exec(s, s->ddl, q);
 	/* made again on demand if a late chunk falls in its day */
-	if (rc == 0 && sscanf(part, "chunk_%4d%2d%2d", &tm.tm_year,
-	    &tm.tm_mon, &tm.tm_mday) == 3) {
-		long long start;
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
-		start = (long long)timegm(&tm) * 1000000;
+	if (rc == 0 && (start = partition_start(part)) != -1) {
 		for (size_t i = 0; i < s->parts.n; i++)
 			if (s->parts.v[i] == start)
 				s->parts.v[i] = s->parts.v[--s->parts.n];

@@ -293,13 +293,11 @@ forecast(const struct series *s, const struct options *o,
 		return 1;
 	}
 	m = o->season > 0 ? o->season : ets_season(s->y, s->n);
-	if (o->model != NULL) {
-		ets_parse(o->model, m, &md);
-		if (md.season == 'A' && m < 2) {
-			warnx("%s: %s needs a season: give --season N",
-			    s->name, o->model);
-			return 1;
-		}
+	/* --model was checked as a name; here only a season can be amiss */
+	if (o->model != NULL && ets_parse(o->model, m, &md) < 0) {
+		warnx("%s: %s needs a season of 2 steps or more (it has %d): "
+		    "give --season N", s->name, o->model, m);
+		return 1;
 	}
 	nh = o->horizon_dur > 0 ? (size_t)((o->horizon_dur + step - 1) / step) :
 	    (size_t)o->horizon;

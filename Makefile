@@ -49,6 +49,8 @@ CFLAGS_frames = $(AV_CFLAGS)
 # -O2 leaves scalar; vectorized they cost a third (per-file flags go by the
 # second path component, so lib/subpix.c gets CFLAGS_subpix).
 CFLAGS_subpix = -O3
+# ets's least-squares sums run down columns: vectorised at -O3
+CFLAGS_ets = -O3
 LIBS_motionpts = $(OPENCV_LIBS) -lstdc++
 LIBS_people = $(OPENCV_LIBS) -lstdc++
 FFTW_LIBS := $(shell $(PKG_CONFIG) --libs fftw3 2>/dev/null || echo -lfftw3)

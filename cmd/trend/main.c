@@ -10,7 +10,9 @@
  * last row has been read, so memory holds one series.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "ets.h"
 #include "strmap.h"
 #include "trend.h"
+#include "workq.h"
 #include "xalloc.h"
 
 #define MAX_LEVELS 4
@@ -34,6 +37,9 @@ struct options {
 	int season;             /* 0: auto, 1: none */
 	int fitted, explain;
 	int backtest;           /* folds; 0: forecast */
+	ts_us step;             /* resample to it; 0: as read */
+	char agg;               /* of a step's rows: 'm'ean, 'l'ast, 's'um */
+	int threads;
 };
 
 /* One series, as read. */
@@ -44,13 +50,27 @@ struct series {
 	size_t n, cap;
 };
 
+/* A series to forecast, and what that printed, until it is its turn to
+ * be written (--threads). */
+struct job {
+	struct series s;
+	char *out, *err;
+	size_t outlen, errlen;
+	int status;
+};
+
+/* The steps one series may be resampled to. */
+#define MAX_STEPS 10000000
+
 void
 usage(int status)
 {
 	fputs("usage: trend forecast [--horizon N|DUR] [--level L,...]"
 	    " [--model NAME|auto]\n"
-	    "                      [--season N|auto] [--fitted] [--explain]"
-	    " [--backtest K]\n"
+	    "                      [--season N|auto] [--step DUR] [--agg AGG]"
+	    "\n"
+	    "                      [--fitted] [--explain] [--backtest K]"
+	    " [--threads N]\n"
 	    "                      [file]\n"
 	    "  --horizon N|DUR  steps (or a duration) to forecast (default 10)\n"
 	    "  --level L,...    prediction intervals, percent (default 80,95)\n"
@@ -58,11 +78,15 @@ usage(int status)
 	    "                   one of least AICc)\n"
 	    "  --season N|auto  season length in steps, 1 for none (default"
 	    " auto)\n"
+	    "  --step DUR       resample each series to DUR steps first\n"
+	    "  --agg AGG        a step's rows as their mean, last or sum"
+	    " (default mean)\n"
 	    "  --fitted         the in-sample one-step forecasts too\n"
 	    "  --explain        the model, its parameters and AICc on stderr\n"
 	    "  --backtest K     MASE and sMAPE over the last K horizons, against"
 	    " the\n"
 	    "                   seasonal naive forecast, instead of forecasts\n"
+	    "  --threads N      fit N series at once (default 1)\n"
 	    "       trend drift [--every DUR] [--baseline DUR] [--snr DB]"
 	    " [--tol FRAC]\n"
 	    "                   [--slack K] [--threshold H] [--state FILE]"
@@ -100,6 +124,9 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "fitted", no_argument, NULL, 'f' },
 		{ "explain", no_argument, NULL, 'e' },
 		{ "backtest", required_argument, NULL, 'b' },
+		{ "step", required_argument, NULL, 'S' },
+		{ "agg", required_argument, NULL, 'a' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct ets_model md;
@@ -134,6 +161,22 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'e': o->explain = 1; break;
 		case 'b': o->backtest = (int)cli_long("--backtest", optarg, 1,
 		    1000); break;
+		case 'S':
+			if (ts_parse_duration(optarg, &o->step) < 0 ||
+			    o->step <= 0)
+				cli_usage_error("--step: not a duration: '%s'",
+				    optarg);
+			break;
+		case 'a':
+			if (strcmp(optarg, "mean") != 0 &&
+			    strcmp(optarg, "last") != 0 &&
+			    strcmp(optarg, "sum") != 0)
+				cli_usage_error("--agg: not mean, last or sum: "
+				    "'%s'", optarg);
+			o->agg = optarg[0];
+			break;
+		case 't': o->threads = (int)cli_long("--threads", optarg, 1,
+		    256); break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}
@@ -155,6 +198,19 @@ z_of(double level)
 			hi = mid;
 	}
 	return (lo + hi) / 2;
+}
+
+/* A warning about one series, kept with its output (--threads). */
+static void __attribute__((format(printf, 2, 3)))
+say(FILE *errs, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(errs, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', errs);
 }
 
 static int
@@ -200,19 +256,19 @@ write_row(struct csv_out *out, ts_us t, const char *name, double mean,
 }
 
 static void
-explain(const struct series *s, const struct ets_fit *f)
+explain(const struct series *s, const struct ets_fit *f, FILE *errs)
 {
 	char name[8], t0[TS_BUFSZ], t1[TS_BUFSZ];
 
-	fprintf(stderr, "trend: %s: %s alpha=%.4f", s->name,
-	    ets_name(&f->model, name), f->alpha);
+	fprintf(errs, "%s: %s: %s alpha=%.4f", program_invocation_short_name,
+	    s->name, ets_name(&f->model, name), f->alpha);
 	if (f->model.trend == 'A')
-		fprintf(stderr, " beta=%.4f", f->beta);
+		fprintf(errs, " beta=%.4f", f->beta);
 	if (f->model.damped)
-		fprintf(stderr, " phi=%.4f", f->phi);
+		fprintf(errs, " phi=%.4f", f->phi);
 	if (f->model.season == 'A')
-		fprintf(stderr, " gamma=%.4f m=%d", f->gamma, f->model.m);
-	fprintf(stderr, " sigma=%.6g AICc=%.3f on %zu points from %s to %s\n",
+		fprintf(errs, " gamma=%.4f m=%d", f->gamma, f->model.m);
+	fprintf(errs, " sigma=%.6g AICc=%.3f on %zu points from %s to %s\n",
 	    sqrt(f->sigma2), f->aicc, s->n, ts_format_rfc3339(s->t[0], t0),
 	    ts_format_rfc3339(s->t[s->n - 1], t1));
 }
@@ -244,7 +300,7 @@ fit_model(const double *y, size_t n, int m, struct ets_fit *f, void *arg)
  * naive. */
 static int
 evaluate(const struct series *s, const struct options *o, int m, size_t nh,
-    struct csv_out *out)
+    struct csv_out *out, FILE *errs)
 {
 	struct bt_score ets, naive;
 	const struct bt_score *sc[2] = { &ets, &naive };
@@ -253,7 +309,7 @@ evaluate(const struct series *s, const struct options *o, int m, size_t nh,
 
 	if (backtest(s->y, s->n, nh, o->backtest, m, fit_model, (void *)o,
 	    &ets, &naive) < 0) {
-		warnx("%s: %zu points: too few for %d folds of %zu steps",
+		say(errs, "%s: %zu points: too few for %d folds of %zu steps",
 		    s->name, s->n, o->backtest, nh);
 		return 1;
 	}
@@ -266,14 +322,13 @@ evaluate(const struct series *s, const struct options *o, int m, size_t nh,
 		csvout_double(out, sc[i]->smape, 3);
 		csvout_end(out);
 	}
-	cli_check_write(stdout, "stdout");
 	return 0;
 }
 
 /* Fit and forecast one series; 0, or 1 if it could not be (said). */
 static int
 forecast(const struct series *s, const struct options *o,
-    struct csv_out *out)
+    struct csv_out *out, FILE *errs)
 {
 	struct ets_fit f;
 	struct ets_model md;
@@ -283,35 +338,35 @@ forecast(const struct series *s, const struct options *o,
 	int m, rc;
 
 	if (s->n < 4) {
-		warnx("%s: %zu points: too few to fit a model (4 at least)",
+		say(errs, "%s: %zu points: too few to fit a model (4 at least)",
 		    s->name, s->n);
 		return 1;
 	}
 	if ((step = regular_step(s)) == 0) {
-		warnx("%s: times not on a regular step (resample it: tsstore "
-		    "query --step)", s->name);
+		say(errs, "%s: times not on a regular step: give --step "
+		    "(or resample it: tsstore query --step)", s->name);
 		return 1;
 	}
 	m = o->season > 0 ? o->season : ets_season(s->y, s->n);
 	/* --model was checked as a name; here only a season can be amiss */
 	if (o->model != NULL && ets_parse(o->model, m, &md) < 0) {
-		warnx("%s: %s needs a season of 2 steps or more (it has %d): "
+		say(errs, "%s: %s needs a season of 2 steps or more (it has %d): "
 		    "give --season N", s->name, o->model, m);
 		return 1;
 	}
 	nh = o->horizon_dur > 0 ? (size_t)((o->horizon_dur + step - 1) / step) :
 	    (size_t)o->horizon;
 	if (o->backtest > 0)
-		return evaluate(s, o, m, nh, out);
+		return evaluate(s, o, m, nh, out, errs);
 	rc = fit_model(s->y, s->n, m, &f, (void *)o);
 	if (rc < 0) {
-		warnx("%s: %zu points: too few for the model", s->name, s->n);
+		say(errs, "%s: %zu points: too few for the model", s->name, s->n);
 		return 1;
 	}
 	if (o->explain)
-		explain(s, &f);
+		explain(s, &f, errs);
 	if (constant(s)) {
-		warnx("%s: constant: its forecast is its value, with no "
+		say(errs, "%s: constant: its forecast is its value, with no "
 		    "spread", s->name);
 		f.sigma2 = 0;   /* not a least-squares whisker */
 	}
@@ -328,7 +383,6 @@ forecast(const struct series *s, const struct options *o,
 		    mean[h], var[h], o);
 	free(mean);
 	free(var);
-	cli_check_write(stdout, "stdout");
 	return 0;
 }
 
@@ -344,18 +398,158 @@ add_point(struct series *s, ts_us t, double v)
 	s->y[s->n++] = v;
 }
 
-/* Read series CSV, forecasting each series as its rows end. */
+/* The step at or before t, on the grid of multiples of step. */
+static ts_us
+floor_step(ts_us t, ts_us step)
+{
+	ts_us q = t / step;
+
+	return (q - (t % step < 0)) * step;
+}
+
+/*
+ * --step: s's rows as one value a step (the mean, last or sum of its
+ * rows, on multiples of the step from the epoch, as tsstore query
+ * makes them). A step without rows is filled: a mean by interpolation
+ * between its neighbours, a last value carried forward, a sum as 0;
+ * said on errs. 0, or 1 if it makes too many steps (said).
+ */
+static int
+resample(struct series *s, const struct options *o, FILE *errs)
+{
+	ts_us first = floor_step(s->t[0], o->step);
+	ts_us span = floor_step(s->t[s->n - 1], o->step) - first;
+	size_t nb, filled = 0, i = 0;
+	ts_us *t;
+	double *y;
+	unsigned *count;
+
+	if (span / o->step >= MAX_STEPS) {
+		say(errs, "%s: %zu points over %lld steps: too many (%d at "
+		    "most): give a longer --step", s->name, s->n,
+		    (long long)(span / o->step + 1), MAX_STEPS);
+		return 1;
+	}
+	nb = (size_t)(span / o->step) + 1;
+	t = xreallocarray(NULL, nb, sizeof *t);
+	y = xcalloc(nb, sizeof *y);
+	count = xcalloc(nb, sizeof *count);
+	for (size_t k = 0; k < s->n; k++) {
+		size_t b = (size_t)((s->t[k] - first) / o->step);
+		y[b] = o->agg == 'l' ? s->y[k] : y[b] + s->y[k];
+		count[b]++;
+	}
+	for (size_t b = 0; b < nb; b++) {
+		t[b] = first + (ts_us)b * o->step;
+		if (o->agg == 'm' && count[b] > 0)
+			y[b] /= count[b];
+	}
+	for (size_t b = 0; b < nb; b++) {
+		if (count[b] > 0) {
+			i = b;      /* the last step with rows */
+			continue;
+		}
+		filled++;
+		if (o->agg == 'l') {
+			y[b] = y[i];
+		} else if (o->agg == 'm') {
+			size_t j = b + 1;
+			while (count[j] == 0)   /* the last step has rows */
+				j++;
+			y[b] = y[i] + (y[j] - y[i]) * (double)(b - i) /
+			    (double)(j - i);
+		}
+	}
+	if (filled > 0)
+		say(errs, "%s: %zu of %zu steps had no rows: filled %s",
+		    s->name, filled, nb, o->agg == 'm' ? "by interpolation" :
+		    o->agg == 'l' ? "with the value before" : "with 0");
+	free(count);
+	free(s->t);
+	free(s->y);
+	s->t = t;
+	s->y = y;
+	s->n = s->cap = nb;
+	return 0;
+}
+
+/* Resample and forecast one series, into the job's own streams. */
+static void
+run_job(void *p, void *arg)
+{
+	struct job *j = p;
+	const struct options *o = arg;
+	FILE *out = open_memstream(&j->out, &j->outlen);
+	FILE *errs = open_memstream(&j->err, &j->errlen);
+	struct csv_out w;
+
+	if (out == NULL || errs == NULL)
+		err(1, "open_memstream");
+	csvout_init(&w, out);
+	j->status = o->step > 0 ? resample(&j->s, o, errs) : 0;
+	if (j->status == 0)
+		j->status = forecast(&j->s, o, &w, errs);
+	if (fclose(out) != 0 || fclose(errs) != 0)
+		err(1, "open_memstream");
+}
+
+static int status_of_jobs;
+
+/* Write what a job printed, in the order the series came. */
+static void
+emit_job(void *p, void *arg)
+{
+	struct job *j = p;
+
+	fwrite(j->err, 1, j->errlen, stderr);
+	fwrite(j->out, 1, j->outlen, stdout);
+	cli_check_write(stdout, "stdout");
+	status_of_jobs |= j->status;
+	free(j->out);
+	free(j->err);
+	free(j->s.name);
+	free(j->s.t);
+	free(j->s.y);
+	free(j);
+}
+
+static void
+write_header(const struct options *o)
+{
+	struct csv_out out;
+
+	csvout_init(&out, stdout);
+	if (o->backtest > 0) {
+		static const char *const bt[] = { "series", "method", "folds",
+			"horizon", "mase", "smape" };
+		csvout_row(&out, 6, bt);
+		return;
+	}
+	csvout_str(&out, "ts");
+	csvout_str(&out, "series");
+	csvout_str(&out, "value");
+	for (int i = 0; i < o->nlevel; i++) {
+		char col[32];
+		snprintf(col, sizeof col, "lo%g", o->level[i]);
+		csvout_str(&out, col);
+		snprintf(col, sizeof col, "hi%g", o->level[i]);
+		csvout_str(&out, col);
+	}
+	csvout_end(&out);
+}
+
+/* Read series CSV, forecasting each series as its rows end (on
+ * --threads workers, written in input order). */
 static int
 run(FILE *fp, const char *name, const struct options *o)
 {
 	struct csv_in *in = csvin_new(fp, name);
-	struct csv_out out;
-	struct series s = { 0 };
+	struct workq *q = workq_new(o->threads, run_job, emit_job, (void *)o);
+	struct job *j = NULL;
 	struct strmap seen;
-	int cts, cseries, cvalue, status = 0, rc;
+	int cts, cseries, cvalue, rc;
 
 	strmap_init(&seen);
-	csvout_init(&out, stdout);
 	if (csvin_header(in) < 0)
 		errx(1, "%s", csvin_error(in));
 	if ((cts = csvin_col(in, "ts")) < 0 ||
@@ -363,24 +557,7 @@ run(FILE *fp, const char *name, const struct options *o)
 	    (cvalue = csvin_col(in, "value")) < 0)
 		errx(1, "%s: no column \"%s\" (series CSV has ts,series,value)",
 		    name, cts < 0 ? "ts" : cseries < 0 ? "series" : "value");
-	if (o->backtest > 0) {
-		static const char *const bt[] = { "series", "method", "folds",
-			"horizon", "mase", "smape" };
-		csvout_row(&out, 6, bt);
-	} else {
-		csvout_str(&out, "ts");
-		csvout_str(&out, "series");
-		csvout_str(&out, "value");
-	}
-	for (int i = 0; o->backtest == 0 && i < o->nlevel; i++) {
-		char col[32];
-		snprintf(col, sizeof col, "lo%g", o->level[i]);
-		csvout_str(&out, col);
-		snprintf(col, sizeof col, "hi%g", o->level[i]);
-		csvout_str(&out, col);
-	}
-	if (o->backtest == 0)
-		csvout_end(&out);
+	write_header(o);
 	while ((rc = csvin_read(in)) > 0) {
 		const char *sn = csvin_field(in, (size_t)cseries);
 		double v;
@@ -394,7 +571,7 @@ run(FILE *fp, const char *name, const struct options *o)
 			rc = -1;
 			break;
 		}
-		if (s.name == NULL || strcmp(s.name, sn) != 0) {
+		if (j == NULL || strcmp(j->s.name, sn) != 0) {
 			if (*strmap_slot(&seen, sn) != NULL) {
 				warnx("%s: line %ld: series \"%s\" again, after "
 				    "others: give each series' rows together "
@@ -404,36 +581,40 @@ run(FILE *fp, const char *name, const struct options *o)
 				break;
 			}
 			*strmap_slot(&seen, sn) = &seen;
-			if (s.name != NULL)
-				status |= forecast(&s, o, &out);
-			free(s.name);
-			s.name = xstrdup(sn);
-			s.n = 0;
+			if (j != NULL)
+				workq_put(q, j);
+			j = xcalloc(1, sizeof *j);
+			j->s.name = xstrdup(sn);
 		}
-		if (s.n > 0 && t <= s.t[s.n - 1]) {
+		if (j->s.n > 0 && t <= j->s.t[j->s.n - 1]) {
 			csvin_field_error(in, (size_t)cts, "not after the row "
 			    "before it");
 			rc = -1;
 			break;
 		}
-		add_point(&s, t, v);
+		add_point(&j->s, t, v);
 	}
 	if (rc < 0 && csvin_error(in)[0] != '\0')
 		warnx("%s", csvin_error(in));
-	if (rc == 0 && s.name != NULL)
-		status |= forecast(&s, o, &out);
-	free(s.name);
-	free(s.t);
-	free(s.y);
+	if (j != NULL && rc == 0) {
+		workq_put(q, j);
+		j = NULL;
+	}
+	workq_end(q);               /* what came before a bad row is written */
+	if (j != NULL) {
+		j->out = j->err = NULL;
+		emit_job(j, NULL);
+	}
 	strmap_free(&seen, NULL);
 	csvin_free(in);
-	return rc < 0 ? 1 : status;
+	return rc < 0 ? 1 : status_of_jobs;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct options o = { .horizon = 10, .level = { 80, 95 }, .nlevel = 2 };
+	struct options o = { .horizon = 10, .level = { 80, 95 }, .nlevel = 2,
+	    .agg = 'm', .threads = 1 };
 	const char *name = "stdin";
 	FILE *fp = stdin;
 	int status;

@@ -13,6 +13,14 @@
  * to zero. The message says how far over the baseline the level is, and
  * since when it has been rising (where the sum last left zero).
  *
+ * How fast it rises is the Theil-Sen slope of the averages of the last
+ * --window (30 days), with its 95% interval: said in the message, and
+ * with --limit (levels, or percentages over the baseline: the severity
+ * zones) an alert "wear_limit" fires when the rise is clear (the
+ * interval above zero) and the line reaches the next limit within
+ * --lead (14 days), saying in how long; it resolves when the rise is no
+ * longer clear or the limit is more than twice --lead away.
+ *
  * From peaks CSV (spectrum's), a key is src/roi/pt/axis, its value the
  * amplitude of its strongest peak (rank 1); and a peak of any rank with
  * snr_db of at least --snr at a frequency that none of the baseline's
@@ -35,10 +43,17 @@
 #include "xalloc.h"
 
 
+#define MAX_LIMITS 8
+#define MAX_FIT 120             /* averages a slope is fitted on, at most */
+
 struct drift_opts {
 	ts_us every, baseline;
 	double snr, tol;
 	double k, h;            /* CUSUM's slack and threshold, in spreads */
+	ts_us window, lead;
+	int nlimit;
+	double limit[MAX_LIMITS];       /* ascending */
+	int pct[MAX_LIMITS];            /* a percentage over the baseline */
 };
 
 struct key {
@@ -61,6 +76,7 @@ struct key {
 	ts_us prev;             /* the last average's time */
 	double mu, sigma, cusum;
 	int firing;
+	int limit_firing;       /* wear_limit: its limit + 1; 0: not */
 	/* peaks: the baseline's frequencies, and new ones said */
 	double *freqs;
 	size_t nfreq, capfreq;
@@ -123,22 +139,174 @@ learn(struct key *k)
 	k->learned = 1;
 }
 
+/* Keep average x at t: the baseline's, then those of the last
+ * --window. */
+static void
+keep(struct drift *d, struct key *k, double x, ts_us t)
+{
+	size_t old = 0;
+
+	if (k->learned) {
+		while (old < k->n && k->at[old] <= t - d->o->window)
+			old++;
+		memmove(k->avg, k->avg + old, (k->n - old) * sizeof *k->avg);
+		memmove(k->at, k->at + old, (k->n - old) * sizeof *k->at);
+		k->n -= old;
+	}
+	if (k->n == k->cap) {
+		k->cap = k->cap * 2 + 32;
+		k->avg = xreallocarray(k->avg, k->cap, sizeof *k->avg);
+		k->at = xreallocarray(k->at, k->cap, sizeof *k->at);
+	}
+	k->avg[k->n] = x;
+	k->at[k->n++] = t;
+}
+
+/* The slope of k's averages in the window, per day, and the line's level
+ * at the last of them; -1 if there are too few (6). When the CUSUM has
+ * found where a rise began, only the averages since then: a line
+ * across the bend would take the flat days for part of the rise. More
+ * than MAX_FIT are averaged in runs first: the cost grows as the
+ * square. */
+static int
+rise(const struct key *k, struct slope *sl, double *now)
+{
+	double x[MAX_FIT], y[MAX_FIT];
+	size_t m = 0, from = 0, per;
+
+	if (k->firing)
+		while (from < k->n && k->at[from] < k->since)
+			from++;
+	if (k->n - from < 6)
+		from = 0;
+	if (k->n - from < 6)
+		return -1;
+	per = (k->n - from + MAX_FIT - 1) / MAX_FIT;
+	for (size_t i = from; i < k->n; i += per, m++) {
+		size_t e = i + per < k->n ? i + per : k->n;
+		x[m] = y[m] = 0;
+		for (size_t j = i; j < e; j++) {
+			x[m] += (double)(k->at[j] - k->at[k->n - 1]) / 86400e6;
+			y[m] += k->avg[j];
+		}
+		x[m] /= (double)(e - i);
+		y[m] /= (double)(e - i);
+	}
+	if (theil_sen(x, y, m, sl) < 0)
+		return -1;
+	*now = sl->intercept;   /* x is 0 at the last average */
+	return 0;
+}
+
+/* ", rising 0.67%/day (95%: 0.41 to 0.93)": the rise as a share of the
+ * baseline a day; "" if it cannot be told. */
+static const char *
+rise_text(const struct key *k, const struct slope *sl, char *buf, size_t len)
+{
+	double u = 100 / fabs(k->mu);
+
+	snprintf(buf, len, ", %s %.2f%%/day (95%%: %.2f to %.2f)",
+	    sl->slope >= 0 ? "rising" : "falling", fabs(sl->slope) * u,
+	    sl->lo * u, sl->hi * u);
+	return buf;
+}
+
+/* --limit: the limits' levels for key k. */
+static double
+limit_of(const struct drift *d, const struct key *k, int i)
+{
+	return d->o->pct[i] ? k->mu * (1 + d->o->limit[i] / 100) :
+	    d->o->limit[i];
+}
+
+static void
+limit_label(const struct drift *d, const struct key *k, int i, char *buf,
+    size_t len)
+{
+	if (d->o->pct[i])
+		snprintf(buf, len, "%.6g (%g%% over baseline)",
+		    limit_of(d, k, i), d->o->limit[i]);
+	else
+		snprintf(buf, len, "%.6g", limit_of(d, k, i));
+}
+
+/* In how many days (from the last average) the line of slope s through
+ * sl's middle reaches level: with s the bounds of the slope, how early or
+ * late the limit may be reached (pivoting about the middle widens the
+ * band where it is known least, at the ends); 0 if it may be there
+ * already. */
+static double
+reach(const struct slope *sl, double level, double s)
+{
+	double ymid = sl->intercept + sl->slope * sl->xmid;
+
+	return fmax(0, sl->xmid + (level - ymid) / s);
+}
+
+/* wear_limit: fire when the rise is clear (its interval above zero) and
+ * the line reaches the next limit within --lead; resolve when it no
+ * longer rises at all, or that limit, not yet reached, is more than
+ * twice --lead away: between the two, no flapping. A level that reaches
+ * the limit stays firing while it rises (thresh alarms on levels). */
+static void
+check_limits(struct drift *d, struct key *k, ts_us t)
+{
+	struct slope sl;
+	double now, lead = (double)d->o->lead / 86400e6, days;
+	char msg[512], rt[128], lim[96];
+	int z = 0, clear;
+
+	if (d->o->nlimit == 0 || rise(k, &sl, &now) < 0)
+		return;
+	clear = sl.lo > 0;
+	if (k->limit_firing > 0) {      /* the limit it fired for, + 1 */
+		z = k->limit_firing - 1;
+		days = (limit_of(d, k, z) - now) / sl.slope;
+		if (sl.slope > 0 && days <= 2 * lead)
+			return;
+		snprintf(msg, sizeof msg, "%s at %.6g: no longer rising "
+		    "towards a limit", k->name, now);
+		event(d, t, "wear_limit", "resolved", k->name, now,
+		    limit_of(d, k, z), msg);
+		k->limit_firing = 0;
+		return;
+	}
+	while (z < d->o->nlimit && limit_of(d, k, z) <= now)
+		z++;            /* the zone the level is in */
+	if (!clear)
+		return;
+	rise_text(k, &sl, rt, sizeof rt);
+	if (z == d->o->nlimit) {
+		z--;
+		limit_label(d, k, z, lim, sizeof lim);
+		snprintf(msg, sizeof msg, "%s at %.6g%s: past its last limit, "
+		    "%s", k->name, now, rt, lim);
+	} else {
+		days = (limit_of(d, k, z) - now) / sl.slope;
+		if (days > lead)
+			return;
+		limit_label(d, k, z, lim, sizeof lim);
+		snprintf(msg, sizeof msg, "%s at %.6g%s: reaches %s in about "
+		    "%.1f days (95%%: %.1f to %.1f)", k->name, now, rt, lim,
+		    days, reach(&sl, limit_of(d, k, z), sl.hi),
+		    reach(&sl, limit_of(d, k, z), sl.lo));
+	}
+	event(d, t, "wear_limit", "firing", k->name, now, limit_of(d, k, z),
+	    msg);
+	k->limit_firing = z + 1;
+}
+
 /* One more average for key k, ending at t. */
 static void
 average(struct drift *d, struct key *k, double x, ts_us t)
 {
-	char msg[512], buf[TS_BUFSZ];
-	double growth;
+	char msg[512], buf[TS_BUFSZ], rt[128] = "";
+	struct slope sl;
+	double growth, now;
 	ts_us since;
 
+	keep(d, k, x, t);
 	if (!k->learned) {              /* the baseline's averages */
-		if (k->n == k->cap) {
-			k->cap = k->cap * 2 + 32;
-			k->avg = xreallocarray(k->avg, k->cap, sizeof *k->avg);
-			k->at = xreallocarray(k->at, k->cap, sizeof *k->at);
-		}
-		k->avg[k->n] = x;
-		k->at[k->n++] = t;
 		k->prev = t;
 		if (t - k->first >= d->o->baseline - d->o->every)
 			learn(k);
@@ -153,18 +321,21 @@ average(struct drift *d, struct key *k, double x, ts_us t)
 		/* since the sum last left zero: when the rise began, about */
 		since = k->since;
 		growth = (x - k->mu) / fabs(k->mu) * 100;
+		k->firing = 1;          /* rise() fits from since on */
+		if (rise(k, &sl, &now) == 0 && sl.lo > 0)  /* told if clear */
+			rise_text(k, &sl, rt, sizeof rt);
 		snprintf(msg, sizeof msg, "%s is %.1f%% over its baseline "
-		    "(%.6g), rising since %s (%.1f days)", k->name, growth,
+		    "(%.6g), rising since %s (%.1f days)%s", k->name, growth,
 		    k->mu, ts_format_rfc3339(since, buf),
-		    (double)(t - since) / 86400e6);
+		    (double)(t - since) / 86400e6, rt);
 		event(d, t, "wear", "firing", k->name, x, k->mu, msg);
-		k->firing = 1;
 	} else if (k->firing && k->cusum == 0) {
 		snprintf(msg, sizeof msg, "%s is back to its baseline (%.6g)",
 		    k->name, k->mu);
 		event(d, t, "wear", "resolved", k->name, x, k->mu, msg);
 		k->firing = 0;
 	}
+	check_limits(d, k, t);
 }
 
 static struct key *
@@ -324,8 +495,9 @@ read_rows(struct drift *d, struct csv_in *in, const struct columns *c,
 static const char *const state_cols[] = { "key", "first", "learned", "mu",
 	"sigma", "nbase", "cusum", "firing", "since", "prev", "bucket", "sum",
 	"sumsq", "count", "last_t", "within", "nwithin", "averages", "freqs",
-	"news" };
+	"news", "limit_firing" };
 #define NSTATE (sizeof state_cols / sizeof state_cols[0])
+#define NSTATE_NEEDED (NSTATE - 1)  /* a state from before --limit */
 
 static void
 put_num(struct csv_out *w, double v)
@@ -385,6 +557,7 @@ save_key(const char *name, void *v, void *arg)
 	put_list(w, k->avg, k->at, k->n);
 	put_list(w, k->freqs, NULL, k->nfreq);
 	put_list(w, k->news, NULL, k->nnew);
+	csvout_long(w, k->limit_firing);
 	csvout_end(w);
 }
 
@@ -462,7 +635,8 @@ state_load(struct drift *d, const char *path)
 	in = csvin_new(fp, path);
 	rc = csvin_header(in);
 	for (size_t i = 0; rc == 0 && i < NSTATE; i++)
-		if ((col[i] = csvin_col(in, state_cols[i])) < 0) {
+		if ((col[i] = csvin_col(in, state_cols[i])) < 0 &&
+		    i < NSTATE_NEEDED) {
 			warnx("%s: no column \"%s\": not trend drift's state",
 			    path, state_cols[i]);
 			rc = -2;
@@ -489,6 +663,7 @@ state_load(struct drift *d, const char *path)
 		get_list(F(17), &k->avg, &k->at, &k->n, &k->cap);
 		get_list(F(18), &k->freqs, NULL, &k->nfreq, &k->capfreq);
 		get_list(F(19), &k->news, NULL, &k->nnew, &k->capnew);
+		k->limit_firing = col[20] >= 0 ? atoi(F(20)) : 0;
 #undef F
 		rc = 0;
 	}
@@ -509,6 +684,40 @@ duration(const char *opt, const char *arg)
 	return d;
 }
 
+/* --limit L,...: levels, or percentages over the baseline ("50%"), in
+ * ascending order; not both kinds (their order would differ by key). */
+static void
+parse_limits(struct drift_opts *o, const char *arg)
+{
+	char *copy = xstrdup(arg), *tok, *save = NULL;
+
+	o->nlimit = 0;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+		int pct = len > 0 && tok[len - 1] == '%';
+		if (o->nlimit == MAX_LIMITS)
+			cli_usage_error("--limit: %d limits at most: '%s'",
+			    MAX_LIMITS, arg);
+		if (pct)
+			tok[len - 1] = '\0';
+		if (o->nlimit > 0 && pct != o->pct[0])
+			cli_usage_error("--limit: levels or percentages, not "
+			    "both: '%s'", arg);
+		o->pct[o->nlimit] = pct;
+		o->limit[o->nlimit] = cli_double("--limit", tok,
+		    pct ? 0.001 : -1e300, 1e300);
+		if (o->nlimit > 0 &&
+		    o->limit[o->nlimit] <= o->limit[o->nlimit - 1])
+			cli_usage_error("--limit: not in ascending order: '%s'",
+			    arg);
+		o->nlimit++;
+	}
+	free(copy);
+	if (o->nlimit == 0)
+		cli_usage_error("--limit: no limit: '%s'", arg);
+}
+
 int
 cmd_drift(int argc, char **argv)
 {
@@ -520,12 +729,16 @@ cmd_drift(int argc, char **argv)
 		{ "slack", required_argument, NULL, 'k' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "threshold", required_argument, NULL, 'H' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "lead", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	static const char *const header[] = { "ts", "alert", "severity",
 		"state", "key", "value", "limit", "message" };
 	struct drift_opts o = { 43200000000LL, 30 * 86400000000LL, 10, 0.02,
-		0.5, 6 };
+		0.5, 6, 30 * 86400000000LL, 14 * 86400000000LL, 0, { 0 },
+		{ 0 } };
 	struct drift d = { .o = &o };
 	struct columns c;
 	const char *name = "stdin", *state = NULL;
@@ -542,6 +755,9 @@ cmd_drift(int argc, char **argv)
 		case 'k': o.k = cli_double("--slack", optarg, 0, 10); break;
 		case 'S': state = optarg; break;
 		case 'H': o.h = cli_double("--threshold", optarg, 0.1, 100); break;
+		case 'w': o.window = duration("--window", optarg); break;
+		case 'l': parse_limits(&o, optarg); break;
+		case 'L': o.lead = duration("--lead", optarg); break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}

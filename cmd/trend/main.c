@@ -89,7 +89,8 @@ usage(int status)
 	    "  --threads N      fit N series at once (default 1)\n"
 	    "       trend drift [--every DUR] [--baseline DUR] [--snr DB]"
 	    " [--tol FRAC]\n"
-	    "                   [--slack K] [--threshold H] [--state FILE]"
+	    "                   [--slack K] [--threshold H] [--window DUR]\n"
+	    "                   [--limit L[%],...] [--lead DUR] [--state FILE]"
 	    " [file]\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);

@@ -26,4 +26,16 @@ int backtest(const double *y, size_t n, size_t h, int k, int m,
     int (*fit)(const double *, size_t, int, struct ets_fit *, void *),
     void *arg, struct bt_score *ets, struct bt_score *naive);
 
+/* A robust line y = intercept + slope x, with the slope's 95%
+ * confidence interval (slope.c); the lines of slope lo and hi through
+ * the line's middle (at the median x) bound where it may lie. */
+struct slope {
+	double slope, lo, hi, intercept, xmid;
+	size_t n;
+};
+
+/* The Theil-Sen line through (x[i], y[i]), i < n; 0, or -1 if there are
+ * too few distinct x (3). */
+int theil_sen(const double *x, const double *y, size_t n, struct slope *out);
+
 #endif

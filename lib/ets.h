@@ -4,17 +4,22 @@
  * maximum likelihood, chosen by AICc, as R's forecast::ets and
  * statsmodels' ETSModel do.
  *
- * For now the models with additive errors: trend none, additive or
- * additive damped; season none or additive. They are linear, so one
- * recursion fits them all and the forecast variance is exact:
+ * The models with trend none, additive or additive damped, season none
+ * or additive, and additive or multiplicative errors. With additive
+ * errors they are linear, so one recursion fits them all and the
+ * forecast variance is exact:
  *
  *   y_t = w'x_{t-1} + e_t,   x_t = F x_{t-1} + g e_t
  *
+ * With multiplicative errors (positive data) y_t = mu_t (1 + e_t) and the
+ * states move by mu_t e_t: the same recursion, another likelihood, and
+ * the exact variance of HKOS's class 2.
  * with x = (level, trend, s_1 .. s_m), s_1 the newest seasonal state. The
  * smoothing parameters are searched (NLopt's bounded Nelder-Mead, from
  * three starts); for each, the initial states that fit best are solved
- * for by least squares (the errors are linear in them), the seasonal
- * states summing to zero.
+ * for by least squares (the errors are linear in them; weighted by
+ * 1 / mu_t for multiplicative errors), the seasonal states summing to
+ * zero.
  */
 #ifndef ETS_H
 #define ETS_H
@@ -24,6 +29,7 @@
 #define ETS_MAX_SEASON 366
 
 struct ets_model {
+	char error;             /* 'A', 'M' */
 	char trend;             /* 'N', 'A' */
 	int damped;             /* with trend 'A' */
 	char season;            /* 'N', 'A' */
@@ -47,13 +53,18 @@ struct ets_fit {
 const char *ets_name(const struct ets_model *m, char *buf);
 int ets_parse(const char *s, int m, struct ets_model *out);
 
-/* Fit model to y[0..n); 0, or -1 if the series is too short for it. */
+/* Fit model to y[0..n); 0, or -1 if the series is too short for it (or
+ * not positive, for multiplicative errors). */
 int ets_fit(const double *y, size_t n, const struct ets_model *model,
     struct ets_fit *fit);
 
-/* Every model for season length m (0 or 1: none), the one of least AICc
- * into best; 0, or -1 if none could be fitted. */
+/* Every model for season length m (0 or 1: none; multiplicative errors
+ * only if every value is positive), the one of least AICc into best; 0,
+ * or -1 if none could be fitted. */
 int ets_auto(const double *y, size_t n, int m, struct ets_fit *best);
+
+/* Is every y positive (multiplicative errors need it)? */
+int ets_positive(const double *y, size_t n);
 
 /* The mean and variance of the forecast h = 1..nh steps after the data
  * the fit ended with. */

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """trend_peer: what `trend forecast --season M --horizon H` does, with
 statsmodels' ETSModel: per series (series CSV, each series' rows
-together) the six additive-error models fitted, the one of least AICc
+together) the six additive-error models fitted, and the six with
+multiplicative errors if every value is positive, the one of least AICc
 forecast H steps with 80% and 95% intervals, written as forecast CSV.
 
     trend_peer.py FILE M H
@@ -22,11 +23,12 @@ SPECS = [(None, False, None), ("add", False, None), ("add", True, None),
 
 def forecast(name, ts, y, out):
     best = None
-    for t, d, s in SPECS:
-        r = ETSModel(y, error="add", trend=t, damped_trend=d, seasonal=s,
-                     seasonal_periods=m if s else None).fit(disp=False)
-        if best is None or r.aicc < best.aicc:
-            best = r
+    for e in ["add", "mul"] if y.min() > 0 else ["add"]:
+        for t, d, s in SPECS:
+            r = ETSModel(y, error=e, trend=t, damped_trend=d, seasonal=s,
+                         seasonal_periods=m if s else None).fit(disp=False)
+            if best is None or r.aicc < best.aicc:
+                best = r
     pred = best.get_prediction(start=len(y), end=len(y) + h - 1)
     mean = np.asarray(pred.predicted_mean)
     i80 = np.asarray(pred.pred_int(alpha=0.2))

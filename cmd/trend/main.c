@@ -74,8 +74,10 @@ usage(int status)
 	    "                      [file]\n"
 	    "  --horizon N|DUR  steps (or a duration) to forecast (default 10)\n"
 	    "  --level L,...    prediction intervals, percent (default 80,95)\n"
-	    "  --model NAME     ANN, AAN, AAdN, ANA, AAA or AAdA (default: the\n"
-	    "                   one of least AICc)\n"
+	    "  --model NAME     ANN, AAN, AAdN, ANA, AAA, AAdA, or with M first"
+	    "\n"
+	    "                   (multiplicative errors; default: the one of"
+	    " least AICc)\n"
 	    "  --season N|auto  season length in steps, 1 for none (default"
 	    " auto)\n"
 	    "  --step DUR       resample each series to DUR steps first\n"
@@ -150,7 +152,8 @@ parse_args(int argc, char **argv, struct options *o)
 				o->model = NULL;
 			else if (ets_parse(optarg, 12, &md) < 0)
 				cli_usage_error("--model: not one of ANN, AAN, "
-				    "AAdN, ANA, AAA, AAdA: '%s'", optarg);
+				    "AAdN, ANA, AAA, AAdA (or MNN ... MAdA): '%s'",
+				    optarg);
 			else
 				o->model = optarg;
 			break;
@@ -349,10 +352,16 @@ forecast(const struct series *s, const struct options *o,
 		return 1;
 	}
 	m = o->season > 0 ? o->season : ets_season(s->y, s->n);
-	/* --model was checked as a name; here only a season can be amiss */
+	/* --model was checked as a name; here only a season can be amiss,
+	 * or values that multiplicative errors cannot have */
 	if (o->model != NULL && ets_parse(o->model, m, &md) < 0) {
 		say(errs, "%s: %s needs a season of 2 steps or more (it has %d): "
 		    "give --season N", s->name, o->model, m);
+		return 1;
+	}
+	if (o->model != NULL && md.error == 'M' && !ets_positive(s->y, s->n)) {
+		say(errs, "%s: %s needs every value above 0 (multiplicative "
+		    "errors)", s->name, o->model);
 		return 1;
 	}
 	nh = o->horizon_dur > 0 ? (size_t)((o->horizon_dur + step - 1) / step) :

@@ -90,7 +90,7 @@ test_parameters(void)
 static void
 test_variance(void)
 {
-	struct ets_fit f = { .model = { 'N', 0, 'N', 0 }, .alpha = 0.4,
+	struct ets_fit f = { .model = { 'A', 'N', 0, 'N', 0 }, .alpha = 0.4,
 		.phi = 1, .sigma2 = 2, .xn = { 5 } };
 	double mean[6], var[6];
 	int good = 1;
@@ -124,8 +124,58 @@ test_names(void)
 	ok(ets_parse("AAdA", 7, &md) == 0 && md.damped && md.m == 7,
 	    "AAdA parsed");
 	is_str(ets_name(&md, buf), "AAdA", "and named back");
-	ok(ets_parse("MNN", 0, &md) < 0 && ets_parse("ANA", 1, &md) < 0 &&
-	    ets_parse("AdN", 0, &md) < 0, "not models: MNN, ANA with m 1, AdN");
+	ok(ets_parse("MAdA", 12, &md) == 0 && md.error == 'M' && md.damped,
+	    "MAdA parsed");
+	is_str(ets_name(&md, buf), "MAdA", "and named back");
+	ok(ets_parse("MMN", 0, &md) < 0 && ets_parse("ANA", 1, &md) < 0 &&
+	    ets_parse("AdN", 0, &md) < 0 && ets_parse("ANM", 12, &md) < 0,
+	    "not models: MMN, ANA with m 1, AdN, ANM");
+}
+
+/* y from MNN: y_t = l (1 + e_t), l moving by alpha l e_t, e's sd sd. */
+static void
+simulate_mnn(double *y, size_t n, double alpha, double sd, unsigned seed)
+{
+	double l = 100;
+
+	for (size_t t = 0; t < n; t++) {
+		double e = sd * normal(&seed);
+		y[t] = l * (1 + e);
+		l += alpha * l * e;
+	}
+}
+
+static void
+test_multiplicative(void)
+{
+	static double y[N];
+	struct ets_model md;
+	struct ets_fit f;
+	double mean[6], var[6];
+	int chosen = 0, good = 1;
+
+	simulate_mnn(y, N, 0.3, 0.05, 11);
+	ets_parse("MNN", 0, &md);
+	ok(ets_fit(y, N, &md, &f) == 0, "MNN fits");
+	ok(fabs(f.alpha - 0.3) < 0.08, "MNN: alpha %.3f (0.3)", f.alpha);
+	ok(fabs(sqrt(f.sigma2) - 0.05) < 0.005, "MNN: sigma %.4f (0.05)",
+	    sqrt(f.sigma2));
+	for (unsigned seed = 1; seed <= 10; seed++) {
+		simulate_mnn(y, N, 0.3, 0.05, seed);
+		chosen += ets_auto(y, N, 1, &f) == 0 && f.model.error == 'M';
+	}
+	ok(chosen >= 7, "AICc chooses multiplicative errors for MNN data: "
+	    "%d of 10", chosen);
+	y[5] = -1;
+	ok(ets_fit(y, N, &md, &f) < 0, "MNN refuses a value below 0");
+	/* HKOS table 6.2: MNN's v_h = l^2 ((1 + s2)(1 + a^2 s2)^(h-1) - 1) */
+	f = (struct ets_fit){ .model = { 'M', 'N', 0, 'N', 0 }, .alpha = 0.4,
+		.phi = 1, .sigma2 = 0.01, .xn = { 50 } };
+	ets_forecast(&f, 6, mean, var);
+	for (int h = 1; h <= 6; h++)
+		good &= mean[h - 1] == 50 && fabs(var[h - 1] - 2500 * (1.01 *
+		    pow(1 + 0.16 * 0.01, h - 1) - 1)) < 1e-9;
+	ok(good, "MNN: var = l^2 ((1 + s2)(1 + a^2 s2)^(h-1) - 1)");
 }
 
 int
@@ -134,5 +184,6 @@ main(void)
 	test_parameters();
 	test_variance();
 	test_names();
+	test_multiplicative();
 	return tap_done();
 }

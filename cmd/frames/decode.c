@@ -58,7 +58,7 @@ frame_time(struct output *o, const struct input *in, const AVFrame *f)
 	o->last_raw = raw;
 	t = raw_to_us(in, raw);
 	if (in->live && !o->clock_set) {
-		ts_us now = wall_clock();
+		ts_us now = ts_now();
 		if (!o->opt->has_t0 && !o->started)
 			o->info.t0 = now;      /* XT0: when the first frame came */
 		o->offset = now - o->info.t0 - t;
@@ -221,7 +221,7 @@ show_progress(struct output *o, ts_us t)
 
 	if (!o->progress)
 		return;
-	now = wall_clock();
+	now = ts_now();
 	if (now - o->progress_at < 500000)
 		return;
 	o->progress_at = now;

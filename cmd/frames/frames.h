@@ -58,10 +58,6 @@ int input_print_info(const struct input *in, const char *name);
 /* Close and reopen a live input after a drop, waiting with backoff;
  * returns 0 when reconnected. */
 int input_reconnect(struct input *in, const struct options *opt);
-/* Is name a network URL or capture device rather than a file? */
-int input_is_live(const char *name, const char *format);
-/* Seconds since the epoch, for XT0 of live inputs. */
-ts_us wall_clock(void);
 
 /* Decode and write the whole stream; returns the exit status. */
 int decode_run(struct input *in, const struct options *opt);

@@ -1,82 +1,19 @@
 #include <err.h>
 #include <libavutil/pixdesc.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "avinput.h"
 #include "cli.h"
 #include "csvio.h"
 #include "frames.h"
 
-/* Longest wait between two reconnection attempts, seconds. */
-#define BACKOFF_MAX 30.0
-
-int
-input_is_live(const char *name, const char *format)
-{
-	if (strncmp(name, "/dev/", 5) == 0)
-		return 1;
-	if (format != NULL && (strcmp(format, "v4l2") == 0 ||
-	    strcmp(format, "video4linux2") == 0 ||
-	    strcmp(format, "x11grab") == 0))
-		return 1;
-	return strstr(name, "://") != NULL && strncmp(name, "file:", 5) != 0;
-}
-
-ts_us
-wall_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (ts_us)ts.tv_sec * TS_US_PER_S + ts.tv_nsec / 1000;
-}
-
-/* Network inputs: a read timeout so a dead server is noticed, and the
- * RTSP transport if one was asked for (libav tries UDP, then TCP). */
-static AVDictionary *
-open_options(const struct options *opt)
-{
-	AVDictionary *d = NULL;
-	int64_t us = (int64_t)(opt->timeout * 1e6);
-
-	if (strstr(opt->input, "://") == NULL)
-		return NULL;
-	av_dict_set_int(&d, "rw_timeout", us, 0);
-	av_dict_set_int(&d, "timeout", us, 0);
-	if (opt->rtsp_transport != NULL)
-		av_dict_set(&d, "rtsp_transport", opt->rtsp_transport, 0);
-	return d;
-}
-
 static int
 open_format(struct input *in, const struct options *opt)
 {
-	const AVInputFormat *ifmt = NULL;
-	AVDictionary *d = open_options(opt);
-	int rc;
+	struct avin_opts o = { opt->input, opt->name, opt->format,
+		opt->timeout, opt->rtsp_transport };
 
-	if (opt->format != NULL &&
-	    (ifmt = av_find_input_format(opt->format)) == NULL) {
-		warnx("--format: unknown input format: '%s'", opt->format);
-		av_dict_free(&d);
-		return -1;
-	}
-	/* "-" is standard input, which libav spells "pipe:0". */
-	rc = avformat_open_input(&in->fmt, strcmp(opt->input, "-") == 0 ?
-	    "pipe:0" : opt->input, ifmt, &d);
-	av_dict_free(&d);
-	if (rc < 0) {
-		warnx("%s: %s", opt->name, av_err2str(rc));
-		return -1;
-	}
-	rc = avformat_find_stream_info(in->fmt, NULL);
-	if (rc < 0) {
-		warnx("%s: cannot read stream information: %s", opt->name,
-		    av_err2str(rc));
-		return -1;
-	}
-	return 0;
+	return avin_open(&in->fmt, &o);
 }
 
 static int
@@ -123,7 +60,7 @@ int
 input_open(struct input *in, const struct options *opt)
 {
 	memset(in, 0, sizeof *in);
-	in->live = input_is_live(opt->input, opt->format);
+	in->live = avin_is_live(opt->input, opt->format);
 	if (open_format(in, opt) < 0 || open_decoder(in, opt) < 0) {
 		input_close(in);
 		return -1;
@@ -141,17 +78,13 @@ input_close(struct input *in)
 int
 input_reconnect(struct input *in, const struct options *opt)
 {
-	double delay = 0.5;
-
 	input_close(in);
-	for (;;) {
-		warnx("%s: reconnecting in %.1f s", opt->name, delay);
-		usleep((useconds_t)(delay * 1e6));
+	for (int n = 0;; n++) {
+		avin_backoff(opt->name, n);
 		if (input_open(in, opt) == 0) {
 			warnx("%s: reconnected", opt->name);
 			return 0;
 		}
-		delay = delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : delay * 2;
 	}
 }
 

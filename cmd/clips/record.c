@@ -1,0 +1,444 @@
+/*
+ * clips record: the camera's packets, as they come, into MPEG-TS segments
+ * of about --segment each, each starting on a key frame (so that any of
+ * them plays from its first frame), named by the wall-clock time of its
+ * first frame and its duration. No decoding: a packet is read and
+ * written.
+ *
+ * A segment is written under a name starting with a dot and renamed when
+ * it is complete (and synced): a reader never sees half of one. Segments
+ * older than --keep go, and the oldest go first when the buffer passes
+ * --max-size or the disk has less room than two segments need. A dropped
+ * camera is reconnected with backoff; the gap is said on stderr and kept
+ * in DIR/SRC/gaps.csv.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libavformat/avformat.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "avinput.h"
+#include "cli.h"
+#include "clips.h"
+#include "fsync.h"
+
+struct rec_opts {
+	struct avin_opts in;
+	const char *src, *dir;
+	ts_us keep, segment;
+	long long max_size;     /* 0: no limit */
+	double retry_for;       /* seconds to keep trying a live camera; 0: ever */
+};
+
+struct recorder {
+	const struct rec_opts *o;
+	char dir[PATH_MAX];     /* DIR/SRC */
+	AVFormatContext *in;
+	int vs;                 /* the video stream */
+	AVRational tb;
+	ts_us t0;               /* the wall clock at pts0 */
+	int64_t pts0;
+	int64_t last_pts, frame_dur;    /* in tb */
+	AVFormatContext *out;   /* the segment being written */
+	char tmp[PATH_MAX];
+	ts_us seg_start;
+	off_t biggest;          /* the largest segment so far */
+	int skipped;            /* packets before the first key frame */
+};
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* libav's blocking reads end when a signal asks to stop. */
+static int
+interrupted(void *arg)
+{
+	(void)arg;
+	return stopping;
+}
+
+/* The wall-clock time of a packet's pts. */
+static ts_us
+wall_of(const struct recorder *r, int64_t pts)
+{
+	return r->t0 + av_rescale_q(pts - r->pts0, r->tb,
+	    (AVRational){ 1, 1000000 });
+}
+
+static int
+start_segment(struct recorder *r, ts_us start)
+{
+	AVStream *is = r->in->streams[r->vs], *os;
+	char name[64];
+	int rc;
+
+	snprintf(name, sizeof name, "%lld.mp4", (long long)start);
+	path_join(r->tmp, sizeof r->tmp, r->dir, ".partial-", name);
+	if ((rc = avformat_alloc_output_context2(&r->out, NULL, "mp4",
+	    r->tmp)) < 0)
+		errx(1, "mpegts: %s", av_err2str(rc));
+	if ((os = avformat_new_stream(r->out, NULL)) == NULL)
+		errx(1, "out of memory");
+	avcodec_parameters_copy(os->codecpar, is->codecpar);
+	os->codecpar->codec_tag = 0;
+	os->time_base = is->time_base;
+	if ((rc = avio_open(&r->out->pb, r->tmp, AVIO_FLAG_WRITE)) < 0 ||
+	    (rc = avformat_write_header(r->out, NULL)) < 0) {
+		warnx("%s: %s", r->tmp, av_err2str(rc));
+		avio_closep(&r->out->pb);
+		avformat_free_context(r->out);
+		r->out = NULL;
+		unlink(r->tmp);
+		return rc;
+	}
+	r->seg_start = start;
+	return 0;
+}
+
+/* Drop the segment being written (a write failed). */
+static void
+abandon_segment(struct recorder *r)
+{
+	if (r->out == NULL)
+		return;
+	avio_closep(&r->out->pb);
+	avformat_free_context(r->out);
+	r->out = NULL;
+	unlink(r->tmp);
+}
+
+/* Finish the segment being written at end: trailer, sync, rename to its
+ * final name; 0, or the error after saying it (the segment dropped). */
+static int
+finish_segment(struct recorder *r, ts_us end)
+{
+	char name[128], path[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (r->out == NULL)
+		return 0;
+	rc = av_write_trailer(r->out);
+	if (rc >= 0) {
+		avio_flush(r->out->pb);
+		rc = r->out->pb->error;
+	}
+	if (rc < 0) {
+		warnx("%s: %s", r->tmp, av_err2str(rc));
+		abandon_segment(r);
+		return rc;
+	}
+	avio_closep(&r->out->pb);
+	avformat_free_context(r->out);
+	r->out = NULL;
+	seg_name(name, sizeof name, r->seg_start, end - r->seg_start);
+	path_join(path, sizeof path, r->dir, "", name);
+	if (fsync_path(r->tmp) < 0 || rename(r->tmp, path) < 0) {
+		rc = AVERROR(errno);
+		warn("%s", path);
+		unlink(r->tmp);
+		return rc;
+	}
+	if (stat(path, &st) == 0 && st.st_size > r->biggest)
+		r->biggest = st.st_size;
+	return 0;
+}
+
+/* Room for two more segments on the disk? */
+static int
+disk_short(const struct recorder *r)
+{
+	struct statvfs fs;
+
+	if (statvfs(r->dir, &fs) < 0)
+		return 0;
+	return (unsigned long long)fs.f_bavail * fs.f_frsize <
+	    2 * (unsigned long long)r->biggest;
+}
+
+/* Delete segments older than --keep, and the oldest while the buffer is
+ * over --max-size or the disk short of room (more too if force: a write
+ * failed for room); the newest stays. 0, or -1 if nothing could go. */
+static int
+prune(struct recorder *r, int force)
+{
+	struct seg *s;
+	size_t n, i = 0;
+	long long total = 0;
+	int freed = 0;
+
+	if (seg_list(r->dir, &s, &n) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		total += s[k].bytes;
+	for (; i + 1 < n; i++) {
+		int old = s[n - 1].end - s[i].end > r->o->keep;
+		int big = r->o->max_size > 0 && total > r->o->max_size;
+		if (!old && !big && !disk_short(r) && !(force && !freed))
+			break;
+		if (unlink(s[i].path) < 0 && errno != ENOENT)
+			warn("%s", s[i].path);
+		total -= s[i].bytes;
+		freed = 1;
+	}
+	seg_free(s, n);
+	return force && !freed ? -1 : 0;
+}
+
+static void
+log_gap(struct recorder *r, ts_us from, ts_us to, const char *why)
+{
+	char path[PATH_MAX], a[TS_BUFSZ], b[TS_BUFSZ];
+	FILE *fp;
+	int fresh;
+
+	warnx("%s: a gap of %.1f s in the recording, from %s to %s (%s)",
+	    r->o->src, (double)(to - from) / 1e6, ts_format_rfc3339(from, a),
+	    ts_format_rfc3339(to, b), why);
+	path_join(path, sizeof path, r->dir, "", "gaps.csv");
+	fresh = access(path, F_OK) != 0;
+	if ((fp = fopen(path, "a")) == NULL) {
+		warn("%s", path);
+		return;
+	}
+	if (fresh)
+		fputs("start,end,reason\n", fp);
+	fprintf(fp, "%s,%s,\"%s\"\n", ts_format_unix(from, a),
+	    ts_format_unix(to, b), why);
+	if (fclose(fp) != 0)
+		warn("%s", path);
+}
+
+static int
+open_camera(struct recorder *r)
+{
+	AVIOInterruptCB cb = { interrupted, NULL };
+
+	r->in = avformat_alloc_context();
+	r->in->interrupt_callback = cb;
+	if (avin_open(&r->in, &r->o->in) < 0)
+		return -1;      /* avin_open freed it */
+	if ((r->vs = avin_video_stream(r->in, r->o->in.name)) < 0) {
+		avformat_close_input(&r->in);
+		return -1;
+	}
+	r->tb = r->in->streams[r->vs]->time_base;
+	r->frame_dur = 0;
+	r->t0 = ts_now();
+	r->pts0 = AV_NOPTS_VALUE;
+	return 0;
+}
+
+/* Open the camera, trying again with backoff while --retry-for allows
+ * (a live one: a boot-time service starts before its camera does); 0,
+ * or -1 when it gave up (said) or was told to stop. */
+static int
+reach_camera(struct recorder *r)
+{
+	double t0 = ts_elapsed();
+
+	for (int n = 0; !stopping; n++) {
+		if (open_camera(r) == 0)
+			return 0;
+		if (!avin_is_live(r->o->in.input, r->o->in.format))
+			return -1;
+		if (r->o->retry_for > 0 && ts_elapsed() - t0 >= r->o->retry_for) {
+			warnx("%s: gave up after %.1f s", r->o->in.name,
+			    ts_elapsed() - t0);
+			return -1;
+		}
+		avin_backoff(r->o->in.name, n);
+	}
+	return -1;
+}
+
+/* One packet of the video stream: into the segment, a new one begun on
+ * a key frame once this one is long enough. 0, or -1 if the job cannot
+ * go on (said). */
+static int
+packet(struct recorder *r, AVPacket *pkt)
+{
+	int key = pkt->flags & AV_PKT_FLAG_KEY, rc;
+	int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+	ts_us wall;
+
+	if (pts == AV_NOPTS_VALUE) {
+		if (r->last_pts == AV_NOPTS_VALUE)
+			return 0;
+		pts = r->last_pts + r->frame_dur;
+	}
+	if (r->pts0 == AV_NOPTS_VALUE)
+		r->pts0 = pts;
+	if (r->last_pts != AV_NOPTS_VALUE && pts > r->last_pts)
+		r->frame_dur = pts - r->last_pts;
+	r->last_pts = pts;
+	wall = wall_of(r, pts);
+	if (r->out != NULL && key && wall - r->seg_start >= r->o->segment) {
+		if (finish_segment(r, wall) < 0 && prune(r, 1) < 0)
+			return -1;
+		prune(r, 0);
+	}
+	if (r->out == NULL) {
+		if (!key) {
+			if (r->skipped++ == 0)
+				warnx("%s: waiting for a key frame",
+				    r->o->in.name);
+			return 0;
+		}
+		if (disk_short(r))
+			prune(r, 0);
+		if (start_segment(r, wall) < 0)
+			return prune(r, 1) < 0 ? -1 : 0;
+	}
+	pkt->stream_index = 0;
+	av_packet_rescale_ts(pkt, r->tb, r->out->streams[0]->time_base);
+	if ((rc = av_write_frame(r->out, pkt)) < 0 ||
+	    (rc = r->out->pb->error) < 0) {
+		/* most often a full disk: this segment goes, and the oldest,
+		 * and a new one starts at the next key frame */
+		warnx("%s: %s: dropping it and the oldest segment", r->tmp,
+		    av_err2str(rc));
+		abandon_segment(r);
+		if (prune(r, 1) < 0) {
+			warnx("%s: no room even with every segment gone",
+			    r->dir);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Read the camera to its end (a file) or until told to stop, across
+ * drops (a live one); the exit status. */
+static int
+record(struct recorder *r)
+{
+	AVPacket *pkt = av_packet_alloc();
+	int live = avin_is_live(r->o->in.input, r->o->in.format), status = 0;
+
+	while (!stopping) {
+		int rc = av_read_frame(r->in, pkt);
+		if (rc >= 0) {
+			if (pkt->stream_index == r->vs && packet(r, pkt) < 0) {
+				status = 1;
+				break;
+			}
+			av_packet_unref(pkt);
+			continue;
+		}
+		if (stopping)
+			break;
+		ts_us lost = r->last_pts != AV_NOPTS_VALUE ?
+		    wall_of(r, r->last_pts + r->frame_dur) : ts_now();
+		finish_segment(r, lost);
+		prune(r, 0);
+		if (!live) {
+			if (rc != AVERROR_EOF) {
+				warnx("%s: %s", r->o->in.name, av_err2str(rc));
+				status = 1;
+			}
+			break;
+		}
+		warnx("%s: input lost: %s", r->o->in.name, av_err2str(rc));
+		avformat_close_input(&r->in);
+		if (reach_camera(r) < 0) {
+			status = !stopping;
+			break;
+		}
+		warnx("%s: reconnected", r->o->in.name);
+		r->last_pts = AV_NOPTS_VALUE;
+		log_gap(r, lost, r->t0, "camera lost");
+	}
+	if (r->out != NULL)
+		finish_segment(r, r->last_pts != AV_NOPTS_VALUE ?
+		    wall_of(r, r->last_pts + r->frame_dur) : ts_now());
+	av_packet_free(&pkt);
+	avformat_close_input(&r->in);
+	return status;
+}
+
+static ts_us
+duration(const char *opt, const char *arg)
+{
+	ts_us d;
+
+	if (ts_parse_duration(arg, &d) < 0 || d <= 0)
+		cli_usage_error("%s: not a duration: '%s'", opt, arg);
+	return d;
+}
+
+int
+cmd_record(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "src", required_argument, NULL, 's' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "segment", required_argument, NULL, 'g' },
+		{ "max-size", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "rtsp-transport", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "retry-for", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	struct rec_opts o = { { NULL, NULL, NULL, 10, NULL }, NULL, NULL,
+		600 * TS_US_PER_S, 2 * TS_US_PER_S, 0, 0 };
+	struct recorder r = { .o = &o, .last_pts = AV_NOPTS_VALUE };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.src = cli_src(optarg); break;
+		case 'd': o.dir = optarg; break;
+		case 'k': o.keep = duration("--keep", optarg); break;
+		case 'g': o.segment = duration("--segment", optarg); break;
+		case 'm': o.max_size = cli_bytes("--max-size", optarg); break;
+		case 't': o.in.timeout = cli_seconds("--timeout", optarg, 0.1,
+		    3600); break;
+		case 'r':
+			if (strcmp(optarg, "udp") != 0 &&
+			    strcmp(optarg, "tcp") != 0)
+				cli_usage_error("--rtsp-transport: udp or tcp: "
+				    "'%s'", optarg);
+			o.in.rtsp_transport = optarg;
+			break;
+		case 'f': o.in.format = optarg; break;
+		case 'R': o.retry_for = ts_to_sec(duration("--retry-for",
+		    optarg)); break;
+		case 'h': usage(0);
+		default: cli_usage_hint();
+		}
+	}
+	if (o.src == NULL || o.dir == NULL)
+		cli_usage_error("record: --src and --dir are needed");
+	if (argc - optind != 1)
+		cli_usage_error("record: one input (a file, URL or device)");
+	o.in.input = argv[optind];
+	o.in.name = strcmp(o.in.input, "-") == 0 ? "stdin" : o.in.input;
+	seg_dir(r.dir, sizeof r.dir, o.dir, o.src);
+	if ((mkdir(o.dir, 0777) < 0 && errno != EEXIST) ||
+	    (mkdir(r.dir, 0777) < 0 && errno != EEXIST) ||
+	    access(r.dir, W_OK) < 0)
+		err(1, "%s", r.dir);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (reach_camera(&r) < 0)
+		return 1;
+	return record(&r);
+}

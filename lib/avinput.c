@@ -1,0 +1,96 @@
+#include <err.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "avinput.h"
+
+/* Longest wait between two reconnection attempts, seconds. */
+#define BACKOFF_MAX 30.0
+
+int
+avin_is_live(const char *name, const char *format)
+{
+	if (strncmp(name, "/dev/", 5) == 0)
+		return 1;
+	if (format != NULL && (strcmp(format, "v4l2") == 0 ||
+	    strcmp(format, "video4linux2") == 0 ||
+	    strcmp(format, "x11grab") == 0))
+		return 1;
+	return strstr(name, "://") != NULL && strncmp(name, "file:", 5) != 0;
+}
+
+/* Network inputs: a read timeout so a dead server is noticed, and the
+ * RTSP transport if one was asked for (libav tries UDP, then TCP). */
+static AVDictionary *
+open_options(const struct avin_opts *o)
+{
+	AVDictionary *d = NULL;
+	int64_t us = (int64_t)(o->timeout * 1e6);
+
+	if (strstr(o->input, "://") == NULL)
+		return NULL;
+	av_dict_set_int(&d, "rw_timeout", us, 0);
+	av_dict_set_int(&d, "timeout", us, 0);
+	if (o->rtsp_transport != NULL)
+		av_dict_set(&d, "rtsp_transport", o->rtsp_transport, 0);
+	return d;
+}
+
+int
+avin_open(AVFormatContext **fmt, const struct avin_opts *o)
+{
+	const AVInputFormat *ifmt = NULL;
+	AVDictionary *d;
+	int rc;
+
+	if (o->format != NULL &&
+	    (ifmt = av_find_input_format(o->format)) == NULL) {
+		warnx("--format: unknown input format: '%s'", o->format);
+		return -1;
+	}
+	d = open_options(o);
+	/* "-" is standard input, which libav spells "pipe:0". */
+	rc = avformat_open_input(fmt, strcmp(o->input, "-") == 0 ? "pipe:0" :
+	    o->input, ifmt, &d);
+	av_dict_free(&d);
+	if (rc < 0) {
+		warnx("%s: %s", o->name, av_err2str(rc));
+		return -1;
+	}
+	rc = avformat_find_stream_info(*fmt, NULL);
+	if (rc < 0) {
+		warnx("%s: cannot read stream information: %s", o->name,
+		    av_err2str(rc));
+		avformat_close_input(fmt);
+		return -1;
+	}
+	return 0;
+}
+
+int
+avin_video_stream(AVFormatContext *fmt, const char *name)
+{
+	int rc = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+
+	if (rc < 0) {
+		warnx("%s: no video stream", name);
+		return -1;
+	}
+	for (unsigned i = 0; i < fmt->nb_streams; i++)
+		if ((int)i != rc)
+			fmt->streams[i]->discard = AVDISCARD_ALL;
+	return rc;
+}
+
+void
+avin_backoff(const char *name, int n)
+{
+	double delay = 0.5;
+
+	for (int i = 0; i < n && delay < BACKOFF_MAX; i++)
+		delay *= 2;
+	if (delay > BACKOFF_MAX)
+		delay = BACKOFF_MAX;
+	warnx("%s: reconnecting in %.1f s", name, delay);
+	usleep((useconds_t)(delay * 1e6));
+}

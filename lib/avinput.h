@@ -1,0 +1,35 @@
+/*
+ * avinput: opening a camera or a file with libavformat, as frames and
+ * clips both do: a file, standard input ("-"), a URL (rtsp://, http://,
+ * ...) or a capture device, with a read timeout on network inputs so a
+ * dead server is noticed, and waits with backoff between reconnections.
+ */
+#ifndef AVINPUT_H
+#define AVINPUT_H
+
+#include <libavformat/avformat.h>
+
+struct avin_opts {
+	const char *input;      /* "-" for standard input */
+	const char *name;       /* the input in messages */
+	const char *format;     /* force a demuxer (v4l2, ...), or NULL */
+	double timeout;         /* seconds, network inputs */
+	const char *rtsp_transport;     /* "udp", "tcp", or NULL */
+};
+
+/* Open o->input and read its stream information into *fmt; 0, or -1
+ * after saying why. */
+int avin_open(AVFormatContext **fmt, const struct avin_opts *o);
+
+/* The index of the best video stream of fmt, every other stream
+ * discarded; -1 after saying why if there is none. */
+int avin_video_stream(AVFormatContext *fmt, const char *name);
+
+/* Is name a network URL or capture device rather than a file? */
+int avin_is_live(const char *name, const char *format);
+
+/* Before reconnection attempt n (from 0): say so and wait, 0.5 s
+ * doubling to 30 s. */
+void avin_backoff(const char *name, int n);
+
+#endif

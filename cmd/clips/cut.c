@@ -72,6 +72,14 @@ open_clip(struct clip *c, const AVStream *is)
 	return 0;
 }
 
+static void
+drop_held(struct clip *c)
+{
+	for (size_t i = 0; i < c->ngop; i++)
+		av_packet_free(&c->gop[i]);
+	c->ngop = 0;
+}
+
 /* Write one packet at wall times pts and dts (microseconds). */
 static int
 put(struct clip *c, AVPacket *pkt, ts_us wall, ts_us dwall)
@@ -107,11 +115,8 @@ put(struct clip *c, AVPacket *pkt, ts_us wall, ts_us dwall)
 static void
 hold(struct clip *c, AVPacket *pkt, ts_us wall, ts_us dwall)
 {
-	if (pkt->flags & AV_PKT_FLAG_KEY) {     /* a later group: drop this */
-		for (size_t i = 0; i < c->ngop; i++)
-			av_packet_free(&c->gop[i]);
-		c->ngop = 0;
-	}
+	if (pkt->flags & AV_PKT_FLAG_KEY)       /* a later group: drop this */
+		drop_held(c);
 	if (c->ngop == 0 && !(pkt->flags & AV_PKT_FLAG_KEY))
 		return;
 	if (c->ngop == c->capgop) {
@@ -200,15 +205,7 @@ copy_segment(struct clip *c, const struct seg *s, ts_us to)
 	return done;
 }
 
-static void
-drop_held(struct clip *c)
-{
-	for (size_t i = 0; i < c->ngop; i++)
-		av_packet_free(&c->gop[i]);
-	free(c->gop);
-	free(c->gop_wall);
-	free(c->gop_dwall);
-}
+
 
 /* "cam1-pump_rms-20261204T094512Z.mp4": the source, the alert (what is
  * not a letter, digit, '-' or '.' made '_') and the event's time. */
@@ -265,11 +262,21 @@ cut_event(const struct cut_opts *o, const char *segdir, ts_us t,
 	clip_name(name, sizeof name, o->src, alert, t);
 	path_join(path, sizeof path, o->out, "", name);
 	path_join(c.tmp, sizeof c.tmp, o->out, ".partial-", name);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		if (s[i].end > c.from - 60 * TS_US_PER_S && s[i].start <= to)
-			rc = copy_segment(&c, &s[i], to);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (s[i].end <= c.from - 60 * TS_US_PER_S || s[i].start > to)
+			continue;
+		/* a gap in the recording before the clip's start: the clip
+		 * starts after it, not with what came before it */
+		if (c.out == NULL && i > 0 &&
+		    s[i].start - s[i - 1].end > TS_US_PER_S / 10)
+			drop_held(&c);
+		rc = copy_segment(&c, &s[i], to);
+	}
 	seg_free(s, n);
 	drop_held(&c);
+	free(c.gop);
+	free(c.gop_wall);
+	free(c.gop_dwall);
 	if (rc < 0 || c.out == NULL || c.frames == 0 ||
 	    av_write_trailer(c.out) < 0) {
 		if (rc >= 0)

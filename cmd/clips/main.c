@@ -50,8 +50,9 @@ main(int argc, char **argv)
 		usage(0);
 	if (strcmp(cmd, "--version") == 0)
 		cli_version();
-	/* libav's own chatter off: what matters is said by us */
-	av_log_set_level(AV_LOG_ERROR);
+	/* libav's own chatter off (the probing decoder's complaints about
+	 * a stream joined mid-GOP, ...): what matters is said by us */
+	av_log_set_level(AV_LOG_FATAL);
 	argv[1] = argv[0];
 	if (strcmp(cmd, "record") == 0)
 		return cli_finish(cmd_record(argc - 1, argv + 1));

@@ -91,6 +91,6 @@ avin_backoff(const char *name, int n)
 		delay *= 2;
 	if (delay > BACKOFF_MAX)
 		delay = BACKOFF_MAX;
-	warnx("%s: reconnecting in %.1f s", name, delay);
+	warnx("%s: trying again in %.1f s", name, delay);
 	usleep((useconds_t)(delay * 1e6));
 }

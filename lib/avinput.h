@@ -28,8 +28,8 @@ int avin_video_stream(AVFormatContext *fmt, const char *name);
 /* Is name a network URL or capture device rather than a file? */
 int avin_is_live(const char *name, const char *format);
 
-/* Before reconnection attempt n (from 0): say so and wait, 0.5 s
- * doubling to 30 s. */
+/* Before attempt n + 1 to open a live input (n from 0): say so and
+ * wait, 0.5 s doubling to 30 s. */
 void avin_backoff(const char *name, int n);
 
 #endif

@@ -339,9 +339,6 @@ read_events(const struct cut_opts *o, FILE *fp, const char *name)
 	int cts, calert, cstate, ckey, csrc, rc, status = 0;
 
 	seg_dir(segdir, sizeof segdir, o->dir, o->src);
-	csvout_init(&w, stdout);
-	csvout_row(&w, 9, header);
-	cli_check_write(stdout, "stdout");
 	if (csvin_header(in) < 0)
 		errx(1, "%s", csvin_error(in));
 	if ((cts = csvin_col(in, "ts")) < 0 ||
@@ -352,6 +349,9 @@ read_events(const struct cut_opts *o, FILE *fp, const char *name)
 		    "severity,state,key,...)", name, cts < 0 ? "ts" :
 		    calert < 0 ? "alert" : cstate < 0 ? "state" : "key");
 	csrc = csvin_col(in, "src");
+	csvout_init(&w, stdout);
+	csvout_row(&w, 9, header);
+	cli_check_write(stdout, "stdout");
 	while ((rc = csvin_read(in)) > 0) {
 		ts_us t;
 		if (ts_parse(csvin_field(in, (size_t)cts), &t) < 0) {

@@ -52,6 +52,7 @@ struct recorder {
 	ts_us seg_start;
 	off_t biggest;          /* the largest segment so far */
 	int skipped;            /* packets before the first key frame */
+	int room_said;          /* a full disk was said */
 };
 
 static volatile sig_atomic_t stopping;
@@ -98,7 +99,6 @@ start_segment(struct recorder *r, ts_us start)
 	os->time_base = is->time_base;
 	if ((rc = avio_open(&r->out->pb, r->tmp, AVIO_FLAG_WRITE)) < 0 ||
 	    (rc = avformat_write_header(r->out, NULL)) < 0) {
-		warnx("%s: %s", r->tmp, av_err2str(rc));
 		avio_closep(&r->out->pb);
 		avformat_free_context(r->out);
 		r->out = NULL;
@@ -122,7 +122,7 @@ abandon_segment(struct recorder *r)
 }
 
 /* Finish the segment being written at end: trailer, sync, rename to its
- * final name; 0, or the error after saying it (the segment dropped). */
+ * final name; 0, or the error (the segment dropped). */
 static int
 finish_segment(struct recorder *r, ts_us end)
 {
@@ -138,7 +138,6 @@ finish_segment(struct recorder *r, ts_us end)
 		rc = r->out->pb->error;
 	}
 	if (rc < 0) {
-		warnx("%s: %s", r->tmp, av_err2str(rc));
 		abandon_segment(r);
 		return rc;
 	}
@@ -149,7 +148,6 @@ finish_segment(struct recorder *r, ts_us end)
 	path_join(path, sizeof path, r->dir, "", name);
 	if (fsync_path(r->tmp) < 0 || rename(r->tmp, path) < 0) {
 		rc = AVERROR(errno);
-		warn("%s", path);
 		unlink(r->tmp);
 		return rc;
 	}
@@ -266,6 +264,24 @@ reach_camera(struct recorder *r)
 	return -1;
 }
 
+/* A segment could not be written (rc: most often a full disk): it is
+ * dropped, and the oldest go to make room; 0, or -1 if there was none
+ * to go (said). */
+static int
+make_room(struct recorder *r, int rc)
+{
+	if (r->room_said++ == 0)
+		warnx("%s: %s: dropping the segment being written and the "
+		    "oldest (said once)", r->dir, av_err2str(rc));
+	abandon_segment(r);
+	if (prune(r, 1) < 0) {
+		warnx("%s: no room for a segment even with every older one "
+		    "gone: %s", r->dir, av_err2str(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* One packet of the video stream: into the segment, a new one begun on
  * a key frame once this one is long enough. 0, or -1 if the job cannot
  * go on (said). */
@@ -288,7 +304,7 @@ packet(struct recorder *r, AVPacket *pkt)
 	r->last_pts = pts;
 	wall = wall_of(r, pts);
 	if (r->out != NULL && key && wall - r->seg_start >= r->o->segment) {
-		if (finish_segment(r, wall) < 0 && prune(r, 1) < 0)
+		if ((rc = finish_segment(r, wall)) < 0 && make_room(r, rc) < 0)
 			return -1;
 		prune(r, 0);
 	}
@@ -301,24 +317,15 @@ packet(struct recorder *r, AVPacket *pkt)
 		}
 		if (disk_short(r))
 			prune(r, 0);
-		if (start_segment(r, wall) < 0)
-			return prune(r, 1) < 0 ? -1 : 0;
+		if ((rc = start_segment(r, wall)) < 0)
+			return make_room(r, rc);
 	}
 	pkt->stream_index = 0;
 	av_packet_rescale_ts(pkt, r->tb, r->out->streams[0]->time_base);
+	/* on a failure a new segment starts at the next key frame */
 	if ((rc = av_write_frame(r->out, pkt)) < 0 ||
-	    (rc = r->out->pb->error) < 0) {
-		/* most often a full disk: this segment goes, and the oldest,
-		 * and a new one starts at the next key frame */
-		warnx("%s: %s: dropping it and the oldest segment", r->tmp,
-		    av_err2str(rc));
-		abandon_segment(r);
-		if (prune(r, 1) < 0) {
-			warnx("%s: no room even with every segment gone",
-			    r->dir);
-			return -1;
-		}
-	}
+	    (rc = r->out->pb->error) < 0)
+		return make_room(r, rc);
 	return 0;
 }
 
@@ -329,9 +336,10 @@ record(struct recorder *r)
 {
 	AVPacket *pkt = av_packet_alloc();
 	int live = avin_is_live(r->o->in.input, r->o->in.format), status = 0;
+	int rc, wrc;
 
 	while (!stopping) {
-		int rc = av_read_frame(r->in, pkt);
+		rc = av_read_frame(r->in, pkt);
 		if (rc >= 0) {
 			if (pkt->stream_index == r->vs && packet(r, pkt) < 0) {
 				status = 1;
@@ -344,7 +352,8 @@ record(struct recorder *r)
 			break;
 		ts_us lost = r->last_pts != AV_NOPTS_VALUE ?
 		    wall_of(r, r->last_pts + r->frame_dur) : ts_now();
-		finish_segment(r, lost);
+		if ((wrc = finish_segment(r, lost)) < 0)
+			make_room(r, wrc);
 		prune(r, 0);
 		if (!live) {
 			if (rc != AVERROR_EOF) {
@@ -363,9 +372,12 @@ record(struct recorder *r)
 		r->last_pts = AV_NOPTS_VALUE;
 		log_gap(r, lost, r->t0, "camera lost");
 	}
-	if (r->out != NULL)
-		finish_segment(r, r->last_pts != AV_NOPTS_VALUE ?
-		    wall_of(r, r->last_pts + r->frame_dur) : ts_now());
+	if (r->out != NULL && (wrc = finish_segment(r, r->last_pts !=
+	    AV_NOPTS_VALUE ? wall_of(r, r->last_pts + r->frame_dur) :
+	    ts_now())) < 0) {
+		warnx("%s: the last segment: %s", r->dir, av_err2str(wrc));
+		status = 1;
+	}
 	av_packet_free(&pkt);
 	avformat_close_input(&r->in);
 	return status;
@@ -432,8 +444,9 @@ cmd_record(int argc, char **argv)
 	o.in.input = argv[optind];
 	o.in.name = strcmp(o.in.input, "-") == 0 ? "stdin" : o.in.input;
 	seg_dir(r.dir, sizeof r.dir, o.dir, o.src);
-	if ((mkdir(o.dir, 0777) < 0 && errno != EEXIST) ||
-	    (mkdir(r.dir, 0777) < 0 && errno != EEXIST) ||
+	if (mkdir(o.dir, 0777) < 0 && errno != EEXIST)
+		err(1, "%s", o.dir);
+	if ((mkdir(r.dir, 0777) < 0 && errno != EEXIST) ||
 	    access(r.dir, W_OK) < 0)
 		err(1, "%s", r.dir);
 	sigaction(SIGINT, &sa, NULL);

@@ -26,10 +26,13 @@
 #include "csvio.h"
 #include "digest.h"
 #include "fsync.h"
+#include "xalloc.h"
 
 struct cut_opts {
 	const char *src, *dir, *out;
 	ts_us pre, post, wait;
+	int pass;               /* the events on stdout, not the clips */
+	const char *rows;       /* with pass: the clips rows, appended */
 };
 
 /* The clip being written. */
@@ -226,8 +229,8 @@ clip_name(char *buf, size_t len, const char *src, const char *alert, ts_us t)
 	snprintf(buf + n, len - n, "-%s.mp4", when);
 }
 
-/* Make the clip of an event at t; 0 and the row written, or 1 if it
- * could not be (said). */
+/* Make the clip of an event at t (the recording has passed its end, or
+ * will not); 0 and the row written, or 1 if it could not be (said). */
 static int
 cut_event(const struct cut_opts *o, const char *segdir, ts_us t,
     const char *alert, const char *key, struct csv_out *w)
@@ -241,16 +244,8 @@ cut_event(const struct cut_opts *o, const char *segdir, ts_us t,
 	struct stat st;
 	int rc = 0;
 
-	/* wait for the recording to pass the clip's end */
-	for (;;) {
-		if (seg_list(segdir, &s, &n) < 0)
-			return 1;
-		if ((n > 0 && s[n - 1].end >= to) ||
-		    ts_now() > to + o->wait)
-			break;
-		seg_free(s, n);
-		usleep(200000);
-	}
+	if (seg_list(segdir, &s, &n) < 0)
+		return 1;
 	if (n == 0 || s[n - 1].end < c.from || s[0].start > t) {
 		warnx("%s: event at %s: not in the buffer (%s)", alert,
 		    ts_format_rfc3339(t, buf), n == 0 ? "nothing recorded" :
@@ -304,6 +299,8 @@ cut_event(const struct cut_opts *o, const char *segdir, ts_us t,
 	if (c.end < to - TS_US_PER_S)
 		warnx("%s: the clip ends %.1f s early: the recording stops "
 		    "there", path, (double)(to - c.end) / 1e6);
+	if (w == NULL)
+		return 0;
 	csvout_time(w, t, 0);
 	csvout_str(w, o->src);
 	csvout_str(w, alert);
@@ -314,7 +311,8 @@ cut_event(const struct cut_opts *o, const char *segdir, ts_us t,
 	csvout_long(w, (long long)st.st_size);
 	csvout_str(w, hex);
 	csvout_end(w);
-	cli_check_write(stdout, "stdout");
+	if (fflush(w->fp) != 0)
+		err(1, "the clips rows");
 	return 0;
 }
 
@@ -328,51 +326,171 @@ duration(const char *opt, const char *arg)
 	return d;
 }
 
+/* An event whose clip waits for the recording to pass its end. */
+struct pending {
+	ts_us t;
+	char *alert, *key;
+};
+
+/* Has the recording passed t + post, or will it not any more? */
+static int
+ready(const struct cut_opts *o, const char *segdir, ts_us t)
+{
+	struct seg *s;
+	size_t n;
+	int yes;
+
+	if (ts_now() > t + o->post + o->wait)
+		return 1;
+	if (seg_list(segdir, &s, &n) < 0)
+		return 1;       /* said; cut_event says it again */
+	yes = n > 0 && s[n - 1].end >= t + o->post;
+	seg_free(s, n);
+	return yes;
+}
+
+struct reader {
+	struct csv_in *in;
+	int cts, calert, cstate, ckey, csrc, cmsg;
+	struct pending *q;
+	size_t nq, capq;
+	int status;
+};
+
+/* --pass: the event as it came, a firing event of the source with the
+ * path its clip will have at the end of its message. */
+static void
+pass_on(const struct cut_opts *o, struct reader *r, struct csv_out *w,
+    const char *clip)
+{
+	for (size_t i = 0; i < csvin_ncols(r->in); i++) {
+		const char *f = csvin_field(r->in, i);
+		char *m;
+		if ((int)i != r->cmsg || clip == NULL) {
+			csvout_field(w, f, csvin_field_len(r->in, i));
+			continue;
+		}
+		if (asprintf(&m, "%s%s(clip: %s/%s)", f, f[0] ? " " : "",
+		    o->out, clip) < 0)
+			errx(1, "out of memory");
+		csvout_str(w, m);
+		free(m);
+	}
+	csvout_end(w);
+	cli_check_write(stdout, "stdout");
+}
+
+/* One event row: a firing event of the source queued for its clip. */
+static void
+event_row(const struct cut_opts *o, struct reader *r, struct csv_out *pass)
+{
+	char name[PATH_MAX];
+	ts_us t;
+	int mine;
+
+	if (ts_parse(csvin_field(r->in, (size_t)r->cts), &t) < 0) {
+		csvin_field_error(r->in, (size_t)r->cts, "not a time");
+		warnx("%s", csvin_error(r->in));
+		r->status = 1;
+		if (pass != NULL)
+			pass_on(o, r, pass, NULL);
+		return;
+	}
+	mine = strcmp(csvin_field(r->in, (size_t)r->cstate), "firing") == 0 &&
+	    event_is_for(o->src, csvin_field(r->in, (size_t)r->ckey),
+	    r->csrc >= 0 ? csvin_field(r->in, (size_t)r->csrc) : NULL);
+	if (mine) {
+		if (r->nq == r->capq) {
+			r->capq = r->capq * 2 + 8;
+			r->q = reallocarray(r->q, r->capq, sizeof *r->q);
+			if (r->q == NULL)
+				errx(1, "out of memory");
+		}
+		r->q[r->nq++] = (struct pending){ t,
+			xstrdup(csvin_field(r->in, (size_t)r->calert)),
+			xstrdup(csvin_field(r->in, (size_t)r->ckey)) };
+		clip_name(name, sizeof name, o->src,
+		    csvin_field(r->in, (size_t)r->calert), t);
+	}
+	if (pass != NULL)
+		pass_on(o, r, pass, mine ? name : NULL);
+}
+
+/* Read events on a second thread, so that one arriving while a clip
+ * waits for its end is queued (and with --pass, passed on) at once; cut
+ * each clip, in order, when the recording has passed its end. */
 static int
 read_events(const struct cut_opts *o, FILE *fp, const char *name)
 {
 	static const char *const header[] = { "ts", "src", "alert", "key",
 		"clip", "start", "end", "bytes", "sha256" };
-	struct csv_in *in = csvin_new(fp, name);
-	struct csv_out w;
+	struct reader r = { csvin_new(fp, name), 0, 0, 0, 0, 0, 0, NULL, 0, 0,
+		0 };
+	struct csv_out w, rows_w, *rows = &w, *pass = NULL;
+	FILE *rows_fp = NULL;
 	char segdir[PATH_MAX];
-	int cts, calert, cstate, ckey, csrc, rc, status = 0;
+	int rc = 1, ended = 0;
 
 	seg_dir(segdir, sizeof segdir, o->dir, o->src);
-	if (csvin_header(in) < 0)
-		errx(1, "%s", csvin_error(in));
-	if ((cts = csvin_col(in, "ts")) < 0 ||
-	    (calert = csvin_col(in, "alert")) < 0 ||
-	    (cstate = csvin_col(in, "state")) < 0 ||
-	    (ckey = csvin_col(in, "key")) < 0)
+	if (csvin_header(r.in) < 0)
+		errx(1, "%s", csvin_error(r.in));
+	if ((r.cts = csvin_col(r.in, "ts")) < 0 ||
+	    (r.calert = csvin_col(r.in, "alert")) < 0 ||
+	    (r.cstate = csvin_col(r.in, "state")) < 0 ||
+	    (r.ckey = csvin_col(r.in, "key")) < 0)
 		errx(1, "%s: no column \"%s\" (alert events have ts,alert,"
-		    "severity,state,key,...)", name, cts < 0 ? "ts" :
-		    calert < 0 ? "alert" : cstate < 0 ? "state" : "key");
-	csrc = csvin_col(in, "src");
+		    "severity,state,key,...)", name, r.cts < 0 ? "ts" :
+		    r.calert < 0 ? "alert" : r.cstate < 0 ? "state" : "key");
+	r.csrc = csvin_col(r.in, "src");
+	r.cmsg = csvin_col(r.in, "message");
 	csvout_init(&w, stdout);
-	csvout_row(&w, 9, header);
-	cli_check_write(stdout, "stdout");
-	while ((rc = csvin_read(in)) > 0) {
-		ts_us t;
-		if (ts_parse(csvin_field(in, (size_t)cts), &t) < 0) {
-			csvin_field_error(in, (size_t)cts, "not a time");
-			warnx("%s", csvin_error(in));
-			status = 1;
-			continue;
+	if (o->pass) {
+		pass = &w;
+		csvout_header(pass, r.in, 1);
+		rows = NULL;
+		if (o->rows != NULL) {
+			int fresh = access(o->rows, F_OK) != 0;
+			if ((rows_fp = fopen(o->rows, "a")) == NULL)
+				err(1, "%s", o->rows);
+			csvout_init(&rows_w, rows_fp);
+			rows = &rows_w;
+			if (fresh)
+				csvout_row(rows, 9, header);
 		}
-		if (strcmp(csvin_field(in, (size_t)cstate), "firing") != 0 ||
-		    !event_is_for(o->src, csvin_field(in, (size_t)ckey),
-		    csrc >= 0 ? csvin_field(in, (size_t)csrc) : NULL))
-			continue;
-		cut_event(o, segdir, t, csvin_field(in, (size_t)calert),
-		    csvin_field(in, (size_t)ckey), &w);
+	} else {
+		csvout_row(rows, 9, header);
+	}
+	cli_check_write(stdout, "stdout");
+	csvin_background(r.in);
+	while (!ended || r.nq > 0) {
+		int timeout = r.nq > 0 ? 200 : -1;
+		while (!ended && csvin_wait(r.in, timeout) == 1) {
+			if ((rc = csvin_read(r.in)) <= 0) {
+				ended = 1;
+				break;
+			}
+			event_row(o, &r, pass);
+			timeout = 0;
+		}
+		while (r.nq > 0 && ready(o, segdir, r.q[0].t)) {
+			cut_event(o, segdir, r.q[0].t, r.q[0].alert, r.q[0].key,
+			    rows);
+			free(r.q[0].alert);
+			free(r.q[0].key);
+			memmove(r.q, r.q + 1, --r.nq * sizeof *r.q);
+		}
+		if (ended && r.nq > 0)
+			usleep(200000);
 	}
 	if (rc < 0) {
-		warnx("%s", csvin_error(in));
-		status = 1;
+		warnx("%s", csvin_error(r.in));
+		r.status = 1;
 	}
-	csvin_free(in);
-	return status;
+	if (rows_fp != NULL && fclose(rows_fp) != 0)
+		err(1, "%s", o->rows);
+	free(r.q);
+	csvin_free(r.in);
+	return r.status;
 }
 
 int
@@ -385,10 +503,12 @@ cmd_cut(int argc, char **argv)
 		{ "post", required_argument, NULL, 'P' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "pass", no_argument, NULL, 'a' },
+		{ "rows", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct cut_opts o = { NULL, NULL, NULL, 30 * TS_US_PER_S,
-		30 * TS_US_PER_S, 30 * TS_US_PER_S };
+		30 * TS_US_PER_S, 30 * TS_US_PER_S, 0, NULL };
 	char out[PATH_MAX];
 	const char *name = "stdin";
 	FILE *fp = stdin;
@@ -402,6 +522,8 @@ cmd_cut(int argc, char **argv)
 		case 'P': o.post = duration("--post", optarg); break;
 		case 'o': o.out = optarg; break;
 		case 'w': o.wait = duration("--wait", optarg); break;
+		case 'a': o.pass = 1; break;
+		case 'r': o.rows = optarg; break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}
@@ -410,6 +532,9 @@ cmd_cut(int argc, char **argv)
 		cli_usage_error("cut: --src and --dir are needed");
 	if (argc - optind > 1)
 		cli_usage_error("cut: one input at most");
+	if (o.rows != NULL && !o.pass)
+		cli_usage_error("cut: --rows goes with --pass (without it the "
+		    "rows are on stdout)");
 	if (o.out == NULL) {
 		snprintf(out, sizeof out, "%s/%s/clips", o.dir, o.src);
 		o.out = out;

@@ -15,11 +15,12 @@ usage(int status)
 {
 	fputs("usage: clips record --src ID --dir DIR [--keep DUR] [--segment DUR]\n"
 	    "                    [--max-size BYTES] [--timeout SEC]"
-	    " [--rtsp-transport udp|tcp]\n"
-	    "                    [--format NAME] INPUT\n"
+	    " [--retry-for DUR]\n"
+	    "                    [--rtsp-transport udp|tcp] [--format NAME]"
+	    " INPUT\n"
 	    "       clips cut --src ID --dir DIR [--pre DUR] [--post DUR]"
 	    " [--out DIR]\n"
-	    "                 [--wait DUR] [file]\n"
+	    "                 [--wait DUR] [--pass [--rows FILE]] [file]\n"
 	    "       clips forward --src ID --to URL [--to-format NAME]"
 	    " [--timeout SEC]\n"
 	    "                     [--events FILE] INPUT\n"
@@ -32,6 +33,8 @@ usage(int status)
 	    " (DIR/ID/clips);\n"
 	    "           a row ts,src,alert,key,clip,start,end,bytes,sha256 for"
 	    " each\n"
+	    "           (--pass: the events go on, naming their clips; the"
+	    " rows to --rows)\n"
 	    "  forward  relay INPUT to URL while an alert of ID fires\n",
 	    status == 0 ? stdout : stderr);
 	exit(status);

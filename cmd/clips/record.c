@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "clips.h"
 #include "fsync.h"
+#include "xalloc.h"
 
 struct rec_opts {
 	struct avin_opts in;
@@ -53,6 +54,9 @@ struct recorder {
 	off_t biggest;          /* the largest segment so far */
 	int skipped;            /* packets before the first key frame */
 	int room_said;          /* a full disk was said */
+	struct seg *segs;       /* the complete segments, oldest first */
+	size_t nsegs, capsegs;
+	long long total;        /* their bytes */
 };
 
 static volatile sig_atomic_t stopping;
@@ -121,6 +125,23 @@ abandon_segment(struct recorder *r)
 	unlink(r->tmp);
 }
 
+/* A segment written: kept in the list prune goes by. */
+static void
+add_segment(struct recorder *r, ts_us start, ts_us end, off_t bytes,
+    const char *path)
+{
+	if (r->nsegs == r->capsegs) {
+		r->capsegs = r->capsegs * 2 + 64;
+		r->segs = reallocarray(r->segs, r->capsegs, sizeof *r->segs);
+		if (r->segs == NULL)
+			errx(1, "out of memory");
+	}
+	r->segs[r->nsegs++] = (struct seg){ start, end, bytes, xstrdup(path) };
+	r->total += bytes;
+	if (bytes > r->biggest)
+		r->biggest = bytes;
+}
+
 /* Finish the segment being written at end: trailer, sync, rename to its
  * final name; 0, or the error (the segment dropped). */
 static int
@@ -151,8 +172,8 @@ finish_segment(struct recorder *r, ts_us end)
 		unlink(r->tmp);
 		return rc;
 	}
-	if (stat(path, &st) == 0 && st.st_size > r->biggest)
-		r->biggest = st.st_size;
+	add_segment(r, r->seg_start, end, stat(path, &st) == 0 ? st.st_size : 0,
+	    path);
 	return 0;
 }
 
@@ -170,30 +191,30 @@ disk_short(const struct recorder *r)
 
 /* Delete segments older than --keep, and the oldest while the buffer is
  * over --max-size or the disk short of room (more too if force: a write
- * failed for room); the newest stays. 0, or -1 if nothing could go. */
+ * failed for room); the newest stays. The segments are those the
+ * recorder listed when it started and has written since: no directory
+ * is read per segment (an hour of 2 s segments would read it 1,800
+ * times). 0, or -1 if nothing could go. */
 static int
 prune(struct recorder *r, int force)
 {
-	struct seg *s;
-	size_t n, i = 0;
-	long long total = 0;
+	size_t i = 0, n = r->nsegs;
+	struct seg *s = r->segs;
 	int freed = 0;
 
-	if (seg_list(r->dir, &s, &n) < 0)
-		return -1;
-	for (size_t k = 0; k < n; k++)
-		total += s[k].bytes;
 	for (; i + 1 < n; i++) {
 		int old = s[n - 1].end - s[i].end > r->o->keep;
-		int big = r->o->max_size > 0 && total > r->o->max_size;
+		int big = r->o->max_size > 0 && r->total > r->o->max_size;
 		if (!old && !big && !disk_short(r) && !(force && !freed))
 			break;
 		if (unlink(s[i].path) < 0 && errno != ENOENT)
 			warn("%s", s[i].path);
-		total -= s[i].bytes;
+		r->total -= s[i].bytes;
+		free(s[i].path);
 		freed = 1;
 	}
-	seg_free(s, n);
+	memmove(s, s + i, (n - i) * sizeof *s);
+	r->nsegs -= i;
 	return force && !freed ? -1 : 0;
 }
 
@@ -412,7 +433,7 @@ cmd_record(int argc, char **argv)
 		600 * TS_US_PER_S, 2 * TS_US_PER_S, 0, 0 };
 	struct recorder r = { .o = &o, .last_pts = AV_NOPTS_VALUE };
 	struct sigaction sa = { .sa_handler = on_signal };
-	int c;
+	int c, status;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -449,9 +470,18 @@ cmd_record(int argc, char **argv)
 	if ((mkdir(r.dir, 0777) < 0 && errno != EEXIST) ||
 	    access(r.dir, W_OK) < 0)
 		err(1, "%s", r.dir);
+	/* what an earlier run left is the buffer's oldest part */
+	if (seg_list(r.dir, &r.segs, &r.nsegs) < 0)
+		return 1;
+	r.capsegs = r.nsegs;
+	for (size_t i = 0; i < r.nsegs; i++) {
+		r.total += r.segs[i].bytes;
+		if (r.segs[i].bytes > r.biggest)
+			r.biggest = r.segs[i].bytes;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (reach_camera(&r) < 0)
-		return 1;
-	return record(&r);
+	status = reach_camera(&r) < 0 ? 1 : record(&r);
+	seg_free(r.segs, r.nsegs);
+	return status;
 }

@@ -6,7 +6,9 @@
  * written.
  *
  * A segment is written under a name starting with a dot and renamed when
- * it is complete (and synced): a reader never sees half of one. Segments
+ * it is complete (synced first with --fsync: a sync per segment is half
+ * the recorder's CPU, and the buffer is the last minutes, not a record
+ * to keep): a reader never sees half of one. Segments
  * older than --keep go, and the oldest go first when the buffer passes
  * --max-size or the disk has less room than two segments need. A dropped
  * camera is reconnected with backoff; the gap is said on stderr and kept
@@ -37,6 +39,7 @@ struct rec_opts {
 	ts_us keep, segment;
 	long long max_size;     /* 0: no limit */
 	double retry_for;       /* seconds to keep trying a live camera; 0: ever */
+	int fsync;              /* sync each segment before its rename */
 };
 
 struct recorder {
@@ -167,7 +170,8 @@ finish_segment(struct recorder *r, ts_us end)
 	r->out = NULL;
 	seg_name(name, sizeof name, r->seg_start, end - r->seg_start);
 	path_join(path, sizeof path, r->dir, "", name);
-	if (fsync_path(r->tmp) < 0 || rename(r->tmp, path) < 0) {
+	if ((r->o->fsync && fsync_path(r->tmp) < 0) ||
+	    rename(r->tmp, path) < 0) {
 		rc = AVERROR(errno);
 		unlink(r->tmp);
 		return rc;
@@ -427,10 +431,11 @@ cmd_record(int argc, char **argv)
 		{ "rtsp-transport", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "retry-for", required_argument, NULL, 'R' },
+		{ "fsync", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct rec_opts o = { { NULL, NULL, NULL, 10, NULL }, NULL, NULL,
-		600 * TS_US_PER_S, 2 * TS_US_PER_S, 0, 0 };
+		600 * TS_US_PER_S, 2 * TS_US_PER_S, 0, 0, 0 };
 	struct recorder r = { .o = &o, .last_pts = AV_NOPTS_VALUE };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, status;
@@ -452,6 +457,7 @@ cmd_record(int argc, char **argv)
 			o.in.rtsp_transport = optarg;
 			break;
 		case 'f': o.in.format = optarg; break;
+		case 'S': o.fsync = 1; break;
 		case 'R': o.retry_for = ts_to_sec(duration("--retry-for",
 		    optarg)); break;
 		case 'h': usage(0);

@@ -217,7 +217,8 @@ prune(struct recorder *r, int force)
 		free(s[i].path);
 		freed = 1;
 	}
-	memmove(s, s + i, (n - i) * sizeof *s);
+	if (i > 0)
+		memmove(s, s + i, (n - i) * sizeof *s);
 	r->nsegs -= i;
 	return force && !freed ? -1 : 0;
 }

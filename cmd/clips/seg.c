@@ -105,7 +105,8 @@ seg_list(const char *dir, struct seg **out, size_t *n)
 		(*n)++;
 	}
 	closedir(d);
-	qsort(*out, *n, sizeof **out, by_start);
+	if (*n > 1)
+		qsort(*out, *n, sizeof **out, by_start);
 	return 0;
 }
 

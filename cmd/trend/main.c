@@ -511,8 +511,10 @@ emit_job(void *p, void *arg)
 {
 	struct job *j = p;
 
-	fwrite(j->err, 1, j->errlen, stderr);
-	fwrite(j->out, 1, j->outlen, stdout);
+	if (j->errlen > 0)      /* a series cut short by a bad row has none */
+		fwrite(j->err, 1, j->errlen, stderr);
+	if (j->outlen > 0)
+		fwrite(j->out, 1, j->outlen, stdout);
 	cli_check_write(stdout, "stdout");
 	status_of_jobs |= j->status;
 	free(j->out);

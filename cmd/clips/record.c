@@ -17,6 +17,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <limits.h>
 #include <signal.h>
@@ -57,6 +58,7 @@ struct recorder {
 	off_t biggest;          /* the largest segment so far */
 	int skipped;            /* packets before the first key frame */
 	int room_said;          /* a full disk was said */
+	int unfit;              /* the camera's codec cannot be kept */
 	struct seg *segs;       /* the complete segments, oldest first */
 	size_t nsegs, capsegs;
 	long long total;        /* their bytes */
@@ -260,6 +262,18 @@ open_camera(struct recorder *r)
 		avformat_close_input(&r->in);
 		return -1;
 	}
+	/* MP4 holds what cameras send (H.264, H.265, MJPEG, MPEG-4); say
+	 * so now rather than fail at each segment */
+	if (avformat_query_codec(av_guess_format("mp4", NULL, NULL),
+	    r->in->streams[r->vs]->codecpar->codec_id,
+	    FF_COMPLIANCE_NORMAL) != 1) {
+		warnx("%s: its %s video cannot go into MP4 segments (H.264, "
+		    "H.265, MJPEG and MPEG-4 can)", r->o->in.name,
+		    avcodec_get_name(r->in->streams[r->vs]->codecpar->codec_id));
+		avformat_close_input(&r->in);
+		r->unfit = 1;
+		return -1;
+	}
 	r->tb = r->in->streams[r->vs]->time_base;
 	r->frame_dur = 0;
 	r->t0 = ts_now();
@@ -278,7 +292,7 @@ reach_camera(struct recorder *r)
 	for (int n = 0; !stopping; n++) {
 		if (open_camera(r) == 0)
 			return 0;
-		if (!avin_is_live(r->o->in.input, r->o->in.format))
+		if (r->unfit || !avin_is_live(r->o->in.input, r->o->in.format))
 			return -1;
 		if (r->o->retry_for > 0 && ts_elapsed() - t0 >= r->o->retry_for) {
 			warnx("%s: gave up after %.1f s", r->o->in.name,
@@ -290,12 +304,18 @@ reach_camera(struct recorder *r)
 	return -1;
 }
 
-/* A segment could not be written (rc: most often a full disk): it is
- * dropped, and the oldest go to make room; 0, or -1 if there was none
- * to go (said). */
+/* A segment could not be written for room (rc: a full disk, a quota):
+ * it is dropped, and the oldest go to make room; 0, or -1 if there was
+ * none to go or the failure was another (said). */
 static int
 make_room(struct recorder *r, int rc)
 {
+	if (rc != AVERROR(ENOSPC) && rc != AVERROR(EDQUOT) &&
+	    rc != AVERROR(EFBIG)) {
+		warnx("%s: cannot write a segment: %s", r->dir, av_err2str(rc));
+		abandon_segment(r);
+		return -1;
+	}
 	if (r->room_said++ == 0)
 		warnx("%s: %s: dropping the segment being written and the "
 		    "oldest (said once)", r->dir, av_err2str(rc));
@@ -323,6 +343,8 @@ packet(struct recorder *r, AVPacket *pkt)
 			return 0;
 		pts = r->last_pts + r->frame_dur;
 	}
+	if (pkt->pts == AV_NOPTS_VALUE)         /* MP4 needs one */
+		pkt->pts = pts;
 	if (r->pts0 == AV_NOPTS_VALUE)
 		r->pts0 = pts;
 	if (r->last_pts != AV_NOPTS_VALUE && pts > r->last_pts)

@@ -69,6 +69,8 @@ LIBS_tsstore = $(SQLITE_LIBS) $(ZLIB_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS)
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 LIBS_alertsend = $(SQLITE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+NATS_LIBS := $(shell $(PKG_CONFIG) --libs libnats 2>/dev/null || echo -lnats)
+LIBS_bus = $(NATS_LIBS) $(CRYPTO_LIBS)
 
 PROGS = $(notdir $(wildcard cmd/*))
 LIB_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c)) \

@@ -1,0 +1,752 @@
+/*
+ * bus: the toolchain's CSV streams over NATS JetStream. See bus(1).
+ *
+ *   bus stream add|info|rm ...   streams, so no other CLI is needed
+ *   bus pub ...                  CSV on stdin to a stream
+ *   bus sub ...                  a durable pull consumer to stdout or CMD
+ *
+ * A message carries up to --batch records, without the header: the
+ * header goes in the message's Csv-Header header, and its Nats-Msg-Id is
+ * the SHA-256 of subject, header and records, so a batch sent again
+ * after a restart is one the server drops (its duplicate window).
+ */
+#include <err.h>
+#include <getopt.h>
+#include <nats/nats.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "strmap.h"
+#include "tstime.h"
+#include "xalloc.h"
+
+struct common {
+	const char *server, *creds, *ca;
+	char shown[256];        /* the server, for messages: no credentials */
+};
+
+struct conn {
+	natsConnection *nc;
+	jsCtx *js;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs("usage: bus pub --server URL --subject SUBJ [--batch N]"
+	    " [--linger DUR]\n"
+	    "       bus sub --server URL --stream NAME --durable NAME"
+	    " [--subject FILTER]\n"
+	    "               [--batch N] [--exec CMD] [--ack-wait DUR]"
+	    " [--exit-idle DUR]\n"
+	    "       bus stream add --server URL --stream NAME --subjects S,..."
+	    " [--max-age DUR]\n"
+	    "               [--max-bytes N] [--replicas N] [--work-queue]\n"
+	    "       bus stream info|rm --server URL --stream NAME\n"
+	    "  common: [--creds FILE] [--tls-ca FILE] (never secrets on the"
+	    " command line)\n"
+	    "  SUBJ may take values from columns: site1.{src}.peaks\n",
+	    status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+/* The server as messages name it: "nats://user:pass@host" shown as
+ * "nats://host". */
+static void
+show_server(struct common *c)
+{
+	const char *at = strrchr(c->server, '@'), *scheme = strstr(c->server,
+	    "://");
+
+	if (at != NULL && scheme != NULL && at > scheme)
+		snprintf(c->shown, sizeof c->shown, "%.*s%s",
+		    (int)(scheme + 3 - c->server), c->server, at + 1);
+	else
+		snprintf(c->shown, sizeof c->shown, "%s", c->server);
+}
+
+static volatile int closing;   /* our own close: not a drop to say */
+
+static void
+on_disconnected(natsConnection *nc, void *arg)
+{
+	(void)nc;
+	if (!closing)
+		warnx("%s: disconnected: trying again (nothing is lost: publishing "
+	    "waits)", ((struct common *)arg)->shown);
+}
+
+static void
+on_reconnected(natsConnection *nc, void *arg)
+{
+	(void)nc;
+	warnx("%s: reconnected", ((struct common *)arg)->shown);
+}
+
+/* Connect, trying again for ever if wait (pub: a site whose link is
+ * down blocks and says so); 0, or -1 after saying why. */
+static int
+connect_bus(struct conn *c, struct common *o, int wait)
+{
+	natsOptions *opts = NULL;
+	natsStatus s;
+
+	c->nc = NULL;
+	c->js = NULL;
+	show_server(o);
+	if ((s = natsOptions_Create(&opts)) != NATS_OK ||
+	    (s = natsOptions_SetURL(opts, o->server)) != NATS_OK ||
+	    (s = natsOptions_SetMaxReconnect(opts, -1)) != NATS_OK ||
+	    (s = natsOptions_SetReconnectWait(opts, 500)) != NATS_OK ||
+	    (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, o)) !=
+	    NATS_OK ||
+	    (s = natsOptions_SetReconnectedCB(opts, on_reconnected, o)) !=
+	    NATS_OK)
+		goto fail;
+	if (o->creds != NULL && (s = natsOptions_SetUserCredentialsFromFiles(
+	    opts, o->creds, NULL)) != NATS_OK) {
+		warnx("%s: %s", o->creds, natsStatus_GetText(s));
+		natsOptions_Destroy(opts);
+		return -1;
+	}
+	if (o->ca != NULL && (s = natsOptions_LoadCATrustedCertificates(opts,
+	    o->ca)) != NATS_OK) {
+		warnx("%s: %s", o->ca, natsStatus_GetText(s));
+		natsOptions_Destroy(opts);
+		return -1;
+	}
+	for (int said = 0;; said = 1) {
+		s = natsConnection_Connect(&c->nc, opts);
+		if (s == NATS_OK || !wait || (s != NATS_NO_SERVER &&
+		    s != NATS_TIMEOUT))
+			break;
+		if (!said)
+			warnx("%s: %s: trying again every second", o->shown,
+			    natsStatus_GetText(s));
+		sleep(1);
+	}
+	if (s != NATS_OK)
+		goto fail;
+	if ((s = natsConnection_JetStream(&c->js, c->nc, NULL)) != NATS_OK)
+		goto fail;
+	natsOptions_Destroy(opts);
+	return 0;
+fail:
+	warnx("%s: %s", o->shown, natsStatus_GetText(s));
+	natsOptions_Destroy(opts);
+	natsConnection_Destroy(c->nc);
+	c->nc = NULL;
+	return -1;
+}
+
+static void
+disconnect_bus(struct conn *c)
+{
+	closing = 1;
+	jsCtx_Destroy(c->js);
+	natsConnection_Destroy(c->nc);
+}
+
+static int64_t
+duration_ms(const char *opt, const char *arg)
+{
+	ts_us d;
+
+	if (ts_parse_duration(arg, &d) < 0 || d <= 0)
+		cli_usage_error("%s: not a duration: '%s'", opt, arg);
+	return d / 1000;
+}
+
+/* ---- pub ---- */
+
+/* Records waiting to go, one batch per subject. */
+struct batch {
+	char *subject;
+	char *buf;
+	size_t len;
+	FILE *fp;
+	struct csv_out w;
+	int n;
+	double since;           /* when its first record came */
+};
+
+struct pub {
+	struct common *o;
+	struct conn c;
+	int max, linger_ms;
+	char *header;           /* the header line, without its newline */
+	long messages, duplicates;
+	struct batch **open;    /* batches with records */
+	size_t nopen, capopen;
+};
+
+/* The subject of the reader's record: {column} replaced by its value
+ * (a value with '.', '*', '>' or a space would change the subject's
+ * shape: refused). 0, or -1 (said). */
+static int
+subject_of(struct csv_in *in, const char *tmpl, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		const char *e, *v;
+		char col[128];
+		int c;
+		if (*p != '{') {
+			if (n + 1 >= len)
+				return -1;
+			out[n++] = *p;
+			continue;
+		}
+		if ((e = strchr(p, '}')) == NULL || (size_t)(e - p - 1) >=
+		    sizeof col)
+			errx(2, "--subject: an unclosed {column}: '%s'", tmpl);
+		snprintf(col, sizeof col, "%.*s", (int)(e - p - 1), p + 1);
+		if ((c = csvin_col(in, col)) < 0)
+			errx(1, "%s: no column \"%s\" (the subject %s names it)",
+			    csvin_name(in), col, tmpl);
+		v = csvin_field(in, (size_t)c);
+		if (v[0] == '\0' || strpbrk(v, ".*> \t") != NULL) {
+			warnx("%s: line %ld: column \"%s\": not fit for a "
+			    "subject: \"%s\"", csvin_name(in), csvin_line(in),
+			    col, v);
+			return -1;
+		}
+		if (n + strlen(v) >= len)
+			return -1;
+		memcpy(out + n, v, strlen(v));
+		n += strlen(v);
+		p = e;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The message id: the SHA-256 of subject, header and records, in hex. */
+static void
+message_id(const struct pub *p, const struct batch *b, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, b->subject, strlen(b->subject) + 1);
+	EVP_DigestUpdate(ctx, p->header, strlen(p->header) + 1);
+	EVP_DigestUpdate(ctx, b->buf, b->len);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Send batch b, and wait for the server's acknowledgement; while the
+ * server cannot be reached, wait and try again (said once). */
+static void
+publish(struct pub *p, struct batch *b)
+{
+	char id[65];
+	natsMsg *m = NULL;
+	jsPubAck *ack = NULL;
+	jsErrCode code = 0;
+	natsStatus s;
+	int said = 0;
+
+	fflush(b->fp);
+	message_id(p, b, id);
+	for (;;) {
+		if (natsMsg_Create(&m, b->subject, NULL, b->buf, (int)b->len) !=
+		    NATS_OK ||
+		    natsMsgHeader_Set(m, "Csv-Header", p->header) != NATS_OK ||
+		    natsMsgHeader_Set(m, "Nats-Msg-Id", id) != NATS_OK)
+			errx(1, "out of memory");
+		s = js_PublishMsg(&ack, p->c.js, m, NULL, &code);
+		natsMsg_Destroy(m);
+		if (s == NATS_OK)
+			break;
+		if (code != 0 && s != NATS_TIMEOUT && s != NATS_NO_RESPONDERS)
+			errx(1, "%s: %s: %s (JetStream error %d)", p->o->shown,
+			    b->subject, natsStatus_GetText(s), (int)code);
+		if (!said++)
+			warnx("%s: %s: %s: waiting, and trying again",
+			    p->o->shown, b->subject, natsStatus_GetText(s));
+		sleep(1);
+	}
+	if (said)
+		warnx("%s: %s: published again", p->o->shown, b->subject);
+	p->messages++;
+	p->duplicates += ack->Duplicate;
+	jsPubAck_Destroy(ack);
+	fclose(b->fp);
+	free(b->buf);
+	b->buf = NULL;
+	b->n = 0;
+	if ((b->fp = open_memstream(&b->buf, &b->len)) == NULL)
+		err(1, "open_memstream");
+	csvout_init(&b->w, b->fp);
+}
+
+static struct batch *
+batch_of(struct pub *p, struct strmap *m, const char *subject)
+{
+	void **slot = strmap_slot(m, subject);
+	struct batch *b = *slot;
+
+	if (b == NULL) {
+		b = *slot = xcalloc(1, sizeof *b);
+		b->subject = xstrdup(subject);
+		if ((b->fp = open_memstream(&b->buf, &b->len)) == NULL)
+			err(1, "open_memstream");
+		csvout_init(&b->w, b->fp);
+	}
+	if (b->n == 0) {
+		if (p->nopen == p->capopen) {
+			p->capopen = p->capopen * 2 + 16;
+			p->open = xreallocarray(p->open, p->capopen,
+			    sizeof *p->open);
+		}
+		p->open[p->nopen++] = b;
+		b->since = ts_elapsed();
+	}
+	return b;
+}
+
+/* Send what is open: all of it, or what has waited --linger. */
+static void
+flush_open(struct pub *p, int all)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nopen; i++) {
+		struct batch *b = p->open[i];
+		if (b->n > 0 && (all || (ts_elapsed() - b->since) * 1000 >=
+		    p->linger_ms))
+			publish(p, b);
+		if (b->n > 0)
+			p->open[k++] = b;
+	}
+	p->nopen = k;
+}
+
+static void
+free_batch(void *v)
+{
+	struct batch *b = v;
+
+	fclose(b->fp);
+	free(b->buf);
+	free(b->subject);
+	free(b);
+}
+
+static int
+cmd_pub(int argc, char **argv, struct common *o)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "subject", required_argument, NULL, 'S' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "linger", required_argument, NULL, 'l' },
+		{ "creds", required_argument, NULL, 'C' },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	struct pub p = { .o = o, .max = 1000, .linger_ms = 1000 };
+	const char *tmpl = NULL, *name = "stdin";
+	struct csv_in *in;
+	struct strmap batches;
+	FILE *hfp;
+	size_t hlen;
+	struct csv_out hw;
+	int c, rc, status = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->server = optarg; break;
+		case 'S': tmpl = optarg; break;
+		case 'b': p.max = (int)cli_long("--batch", optarg, 1, 1000000);
+			break;
+		case 'l': p.linger_ms = (int)duration_ms("--linger", optarg);
+			break;
+		case 'C': o->creds = optarg; break;
+		case 'A': o->ca = optarg; break;
+		case 'h': usage(0);
+		default: cli_usage_hint();
+		}
+	}
+	if (o->server == NULL || tmpl == NULL)
+		cli_usage_error("pub: --server and --subject are needed");
+	if (optind < argc)
+		cli_usage_error("pub: CSV comes on stdin");
+	in = csvin_new(stdin, name);
+	if (csvin_header(in) < 0)
+		errx(1, "%s", csvin_error(in));
+	if ((hfp = open_memstream(&p.header, &hlen)) == NULL)
+		err(1, "open_memstream");
+	csvout_init(&hw, hfp);
+	csvout_header(&hw, in, 0);
+	fclose(hfp);
+	if (connect_bus(&p.c, o, 1) < 0)
+		return 1;
+	strmap_init(&batches);
+	csvin_background(in);
+	for (;;) {
+		char subject[512];
+		struct batch *b;
+		if (csvin_wait(in, p.nopen > 0 ? p.linger_ms : -1) == 0) {
+			flush_open(&p, 0);      /* lingered long enough */
+			continue;
+		}
+		if ((rc = csvin_read(in)) <= 0)
+			break;
+		if (subject_of(in, tmpl, subject, sizeof subject) < 0) {
+			status = 1;
+			continue;
+		}
+		b = batch_of(&p, &batches, subject);
+		csvout_record(&b->w, in, 1);
+		if (++b->n >= p.max)
+			publish(&p, b);
+	}
+	if (rc < 0) {
+		warnx("%s", csvin_error(in));
+		status = 1;
+	}
+	flush_open(&p, 1);
+	strmap_free(&batches, free_batch);
+	free(p.open);
+	free(p.header);
+	csvin_free(in);
+	disconnect_bus(&p.c);
+	return status;
+}
+
+/* ---- sub ---- */
+
+/* How long a batch its command refused waits before it comes again: a
+ * command that keeps failing is retried, not spun on. */
+#define NAK_DELAY_MS 1000
+
+struct sub_opts {
+	const char *stream, *durable, *filter, *exec;
+	int batch;
+	int64_t ack_wait_ms, exit_idle_ms;
+};
+
+/* Feed a batch to CMD (sh -c), the header first; its exit status, or -1
+ * if it could not be run (said). */
+static int
+run_exec(const char *cmd, const char *header, natsMsg **msgs, int n)
+{
+	int fd[2], status;
+	pid_t pid;
+	FILE *fp;
+
+	if (pipe(fd) < 0 || (pid = fork()) < 0) {
+		warn("%s", cmd);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fd[0], 0);
+		close(fd[0]);
+		close(fd[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[0]);
+	if ((fp = fdopen(fd[1], "w")) == NULL)
+		err(1, "fdopen");
+	fprintf(fp, "%s\n", header);
+	for (int i = 0; i < n; i++)
+		fwrite(natsMsg_GetData(msgs[i]), 1,
+		    (size_t)natsMsg_GetDataLength(msgs[i]), fp);
+	fclose(fp);             /* a command that stops reading: EPIPE here */
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
+	    WTERMSIG(status);
+}
+
+static int
+cmd_sub(int argc, char **argv, struct common *o)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "stream", required_argument, NULL, 't' },
+		{ "durable", required_argument, NULL, 'd' },
+		{ "subject", required_argument, NULL, 'S' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "exec", required_argument, NULL, 'e' },
+		{ "ack-wait", required_argument, NULL, 'w' },
+		{ "exit-idle", required_argument, NULL, 'i' },
+		{ "creds", required_argument, NULL, 'C' },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	struct sub_opts so = { NULL, NULL, NULL, NULL, 1000, 30000, 0 };
+	struct conn cn = { 0 };
+	jsSubOptions jso;
+	jsErrCode code = 0;
+	natsSubscription *sub = NULL;
+	char *header = NULL, *subj = NULL;
+	jsStreamInfo *si = NULL;
+	int64_t idle = 0;
+	natsStatus s;
+	int c, status = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->server = optarg; break;
+		case 't': so.stream = optarg; break;
+		case 'd': so.durable = optarg; break;
+		case 'S': so.filter = optarg; break;
+		case 'b': so.batch = (int)cli_long("--batch", optarg, 1, 10000);
+			break;
+		case 'e': so.exec = optarg; break;
+		case 'w': so.ack_wait_ms = duration_ms("--ack-wait", optarg);
+			break;
+		case 'i': so.exit_idle_ms = duration_ms("--exit-idle", optarg);
+			break;
+		case 'C': o->creds = optarg; break;
+		case 'A': o->ca = optarg; break;
+		case 'h': usage(0);
+		default: cli_usage_hint();
+		}
+	}
+	if (o->server == NULL || so.stream == NULL || so.durable == NULL)
+		cli_usage_error("sub: --server, --stream and --durable are "
+		    "needed");
+	if (connect_bus(&cn, o, 0) < 0)
+		return 1;
+	jsSubOptions_Init(&jso);
+	jso.Stream = so.stream;
+	jso.Config.Durable = so.durable;
+	jso.Config.AckWait = so.ack_wait_ms * 1000000;
+	/* without a filter, the stream's subject (one: a stream of several
+	 * takes a --subject) */
+	if (so.filter == NULL && (s = js_GetStreamInfo(&si, cn.js, so.stream,
+	    NULL, &code)) != NATS_OK) {
+		warnx("%s: stream %s: %s", o->shown, so.stream,
+		    code == JSStreamNotFoundErr ? "no such stream" :
+		    natsStatus_GetText(s));
+		disconnect_bus(&cn);
+		return 1;
+	}
+	if (si != NULL) {
+		if (si->Config->SubjectsLen == 1)
+			so.filter = subj = xstrdup(si->Config->Subjects[0]);
+		jsStreamInfo_Destroy(si);
+		if (so.filter == NULL) {
+			warnx("%s: stream %s has several subjects: give one "
+			    "with --subject", o->shown, so.stream);
+			disconnect_bus(&cn);
+			return 1;
+		}
+	}
+	s = js_PullSubscribe(&sub, cn.js, so.filter, so.durable, NULL, &jso,
+	    &code);
+	if (s != NATS_OK) {
+		warnx("%s: stream %s, consumer %s: %s", o->shown, so.stream,
+		    so.durable, code == JSStreamNotFoundErr ? "no such stream" :
+		    natsStatus_GetText(s));
+		disconnect_bus(&cn);
+		return 1;
+	}
+	for (;;) {
+		natsMsgList list = { 0 };
+		const char *h;
+		s = natsSubscription_Fetch(&list, sub, so.batch, 1000, &code);
+		if (s == NATS_TIMEOUT) {
+			idle += 1000;
+			if (so.exit_idle_ms > 0 && idle >= so.exit_idle_ms)
+				break;
+			continue;
+		}
+		if (s != NATS_OK) {
+			warnx("%s: %s", o->shown, natsStatus_GetText(s));
+			status = 1;
+			break;
+		}
+		idle = 0;
+		if (natsMsgHeader_Get(list.Msgs[0], "Csv-Header", &h) != NATS_OK)
+			h = NULL;
+		if (h == NULL || (header != NULL && strcmp(h, header) != 0)) {
+			warnx("%s: %s: %s", o->shown,
+			    natsMsg_GetSubject(list.Msgs[0]), h == NULL ?
+			    "a message without a Csv-Header" : "columns other "
+			    "than the first message's: give each kind its "
+			    "own --subject filter");
+			for (int i = 0; i < list.Count; i++)
+				natsMsg_Nak(list.Msgs[i], NULL);
+			natsMsgList_Destroy(&list);
+			status = 1;
+			break;
+		}
+		if (header == NULL) {
+			header = xstrdup(h);
+			if (so.exec == NULL)
+				printf("%s\n", header);
+		}
+		if (so.exec != NULL) {
+			int rc = run_exec(so.exec, header, list.Msgs, list.Count);
+			/* acknowledged once CMD has it all; the last one
+			 * waits for the server, so none is left unsent */
+			for (int i = 0; i < list.Count; i++)
+				if (rc != 0)    /* again, after a while */
+					natsMsg_NakWithDelay(list.Msgs[i],
+					    NAK_DELAY_MS, NULL);
+				else if (i + 1 < list.Count)
+					natsMsg_Ack(list.Msgs[i], NULL);
+				else
+					natsMsg_AckSync(list.Msgs[i], NULL, NULL);
+			if (rc != 0)
+				warnx("%s: exited %d: %d messages not acknowledged"
+				    " (they come again)", so.exec, rc, list.Count);
+		} else {
+			for (int i = 0; i < list.Count; i++)
+				fwrite(natsMsg_GetData(list.Msgs[i]), 1,
+				    (size_t)natsMsg_GetDataLength(list.Msgs[i]),
+				    stdout);
+			cli_check_write(stdout, "stdout");
+			for (int i = 0; i < list.Count; i++)
+				if (i + 1 < list.Count)
+					natsMsg_Ack(list.Msgs[i], NULL);
+				else
+					natsMsg_AckSync(list.Msgs[i], NULL, NULL);
+		}
+		natsMsgList_Destroy(&list);
+	}
+	free(header);
+	free(subj);
+	natsSubscription_Destroy(sub);
+	disconnect_bus(&cn);
+	return status;
+}
+
+/* ---- stream ---- */
+
+static int
+cmd_stream(int argc, char **argv, struct common *o)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "stream", required_argument, NULL, 't' },
+		{ "subjects", required_argument, NULL, 'S' },
+		{ "max-age", required_argument, NULL, 'a' },
+		{ "max-bytes", required_argument, NULL, 'B' },
+		{ "replicas", required_argument, NULL, 'r' },
+		{ "work-queue", no_argument, NULL, 'q' },
+		{ "creds", required_argument, NULL, 'C' },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	const char *what = argc > 1 ? argv[1] : "", *stream = NULL;
+	const char *subjects[64];
+	char *list = NULL;
+	jsStreamConfig cfg;
+	jsStreamInfo *si = NULL;
+	jsErrCode code = 0;
+	struct conn cn = { 0 };
+	natsStatus s;
+	int c, n = 0, status = 0;
+
+	jsStreamConfig_Init(&cfg);
+	argv[1] = argv[0];
+	while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 's': o->server = optarg; break;
+		case 't': stream = optarg; break;
+		case 'S': list = xstrdup(optarg); break;
+		case 'a': cfg.MaxAge = duration_ms("--max-age", optarg) *
+		    1000000; break;
+		case 'B': cfg.MaxBytes = cli_bytes("--max-bytes", optarg); break;
+		case 'r': cfg.Replicas = cli_long("--replicas", optarg, 1, 5);
+			break;
+		case 'q': cfg.Retention = js_WorkQueuePolicy; break;
+		case 'C': o->creds = optarg; break;
+		case 'A': o->ca = optarg; break;
+		case 'h': usage(0);
+		default: cli_usage_hint();
+		}
+	}
+	if (strcmp(what, "add") != 0 && strcmp(what, "info") != 0 &&
+	    strcmp(what, "rm") != 0)
+		cli_usage_error("stream: add, info or rm");
+	if (o->server == NULL || stream == NULL)
+		cli_usage_error("stream: --server and --stream are needed");
+	if (strcmp(what, "add") == 0 && list == NULL)
+		cli_usage_error("stream add: --subjects are needed");
+	for (char *t = list != NULL ? strtok(list, ",") : NULL; t != NULL &&
+	    n < 64; t = strtok(NULL, ","))
+		subjects[n++] = t;
+	if (connect_bus(&cn, o, 0) < 0) {
+		free(list);
+		return 1;
+	}
+	cfg.Name = stream;
+	cfg.Subjects = subjects;
+	cfg.SubjectsLen = n;
+	if (strcmp(what, "add") == 0)
+		s = js_AddStream(&si, cn.js, &cfg, NULL, &code);
+	else if (strcmp(what, "info") == 0)
+		s = js_GetStreamInfo(&si, cn.js, stream, NULL, &code);
+	else
+		s = js_DeleteStream(cn.js, stream, NULL, &code);
+	if (s != NATS_OK) {
+		warnx("%s: stream %s: %s", o->shown, stream,
+		    code == JSStreamNotFoundErr ? "no such stream" :
+		    nats_GetLastError(NULL));
+		status = 1;
+	} else if (si != NULL) {
+		printf("stream,subjects,messages,bytes,first_seq,last_seq,"
+		    "consumers\n%s,\"", si->Config->Name);
+		for (int i = 0; i < si->Config->SubjectsLen; i++)
+			printf("%s%s", i ? "," : "", si->Config->Subjects[i]);
+		printf("\",%llu,%llu,%llu,%llu,%lld\n",
+		    (unsigned long long)si->State.Msgs,
+		    (unsigned long long)si->State.Bytes,
+		    (unsigned long long)si->State.FirstSeq,
+		    (unsigned long long)si->State.LastSeq,
+		    (long long)si->State.Consumers);
+		cli_check_write(stdout, "stdout");
+	}
+	jsStreamInfo_Destroy(si);
+	free(list);
+	disconnect_bus(&cn);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct common o = { 0 };
+	const char *cmd;
+	int status;
+
+	cli_init(argv);
+	if (argc < 2)
+		cli_usage_error("no command (pub, sub, stream)");
+	cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
+		usage(0);
+	if (strcmp(cmd, "--version") == 0)
+		cli_version();
+	argv[1] = argv[0];
+	if (strcmp(cmd, "pub") == 0)
+		status = cmd_pub(argc - 1, argv + 1, &o);
+	else if (strcmp(cmd, "sub") == 0)
+		status = cmd_sub(argc - 1, argv + 1, &o);
+	else if (strcmp(cmd, "stream") == 0)
+		status = cmd_stream(argc - 1, argv + 1, &o);
+	else
+		cli_usage_error("unknown command: '%s'", cmd);
+	nats_Close();
+	return cli_finish(status);
+}

@@ -153,14 +153,11 @@ disconnect_bus(struct conn *c)
 	natsConnection_Destroy(c->nc);
 }
 
+/* A duration option in milliseconds. */
 static int64_t
 duration_ms(const char *opt, const char *arg)
 {
-	ts_us d;
-
-	if (ts_parse_duration(arg, &d) < 0 || d <= 0)
-		cli_usage_error("%s: not a duration: '%s'", opt, arg);
-	return d / 1000;
+	return (int64_t)(cli_seconds(opt, arg, 1e-3, 1e9) * 1000);
 }
 
 /* ---- pub ---- */

@@ -316,16 +316,6 @@ cut_event(const struct cut_opts *o, const char *segdir, ts_us t,
 	return 0;
 }
 
-static ts_us
-duration(const char *opt, const char *arg)
-{
-	ts_us d;
-
-	if (ts_parse_duration(arg, &d) < 0 || d < 0)
-		cli_usage_error("%s: not a duration: '%s'", opt, arg);
-	return d;
-}
-
 /* An event whose clip waits for the recording to pass its end. */
 struct pending {
 	ts_us t;
@@ -518,10 +508,10 @@ cmd_cut(int argc, char **argv)
 		switch (c) {
 		case 's': o.src = cli_src(optarg); break;
 		case 'd': o.dir = optarg; break;
-		case 'p': o.pre = duration("--pre", optarg); break;
-		case 'P': o.post = duration("--post", optarg); break;
+		case 'p': o.pre = ts_from_sec(cli_seconds("--pre", optarg, 0, 1e9)); break;
+		case 'P': o.post = ts_from_sec(cli_seconds("--post", optarg, 0, 1e9)); break;
 		case 'o': o.out = optarg; break;
-		case 'w': o.wait = duration("--wait", optarg); break;
+		case 'w': o.wait = ts_from_sec(cli_seconds("--wait", optarg, 0, 1e9)); break;
 		case 'a': o.pass = 1; break;
 		case 'r': o.rows = optarg; break;
 		case 'h': usage(0);

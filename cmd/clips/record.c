@@ -431,16 +431,6 @@ record(struct recorder *r)
 	return status;
 }
 
-static ts_us
-duration(const char *opt, const char *arg)
-{
-	ts_us d;
-
-	if (ts_parse_duration(arg, &d) < 0 || d <= 0)
-		cli_usage_error("%s: not a duration: '%s'", opt, arg);
-	return d;
-}
-
 int
 cmd_record(int argc, char **argv)
 {
@@ -467,8 +457,8 @@ cmd_record(int argc, char **argv)
 		switch (c) {
 		case 's': o.src = cli_src(optarg); break;
 		case 'd': o.dir = optarg; break;
-		case 'k': o.keep = duration("--keep", optarg); break;
-		case 'g': o.segment = duration("--segment", optarg); break;
+		case 'k': o.keep = ts_from_sec(cli_seconds("--keep", optarg, 1e-3, 1e9)); break;
+		case 'g': o.segment = ts_from_sec(cli_seconds("--segment", optarg, 1e-3, 1e9)); break;
 		case 'm': o.max_size = cli_bytes("--max-size", optarg); break;
 		case 't': o.in.timeout = cli_seconds("--timeout", optarg, 0.1,
 		    3600); break;
@@ -481,8 +471,8 @@ cmd_record(int argc, char **argv)
 			break;
 		case 'f': o.in.format = optarg; break;
 		case 'S': o.fsync = 1; break;
-		case 'R': o.retry_for = ts_to_sec(duration("--retry-for",
-		    optarg)); break;
+		case 'R': o.retry_for = cli_seconds("--retry-for", optarg, 1e-3,
+		    1e9); break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}

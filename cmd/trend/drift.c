@@ -674,16 +674,6 @@ state_load(struct drift *d, const char *path)
 	return rc < 0 ? -1 : 0;
 }
 
-static ts_us
-duration(const char *opt, const char *arg)
-{
-	ts_us d;
-
-	if (ts_parse_duration(arg, &d) < 0 || d <= 0)
-		cli_usage_error("%s: not a duration: '%s'", opt, arg);
-	return d;
-}
-
 /* --limit L,...: levels, or percentages over the baseline ("50%"), in
  * ascending order; not both kinds (their order would differ by key). */
 static void
@@ -748,16 +738,16 @@ cmd_drift(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'e': o.every = duration("--every", optarg); break;
-		case 'b': o.baseline = duration("--baseline", optarg); break;
+		case 'e': o.every = ts_from_sec(cli_seconds("--every", optarg, 1e-3, 1e9)); break;
+		case 'b': o.baseline = ts_from_sec(cli_seconds("--baseline", optarg, 1e-3, 1e9)); break;
 		case 's': o.snr = cli_double("--snr", optarg, -1000, 1000); break;
 		case 't': o.tol = cli_double("--tol", optarg, 0, 0.5); break;
 		case 'k': o.k = cli_double("--slack", optarg, 0, 10); break;
 		case 'S': state = optarg; break;
 		case 'H': o.h = cli_double("--threshold", optarg, 0.1, 100); break;
-		case 'w': o.window = duration("--window", optarg); break;
+		case 'w': o.window = ts_from_sec(cli_seconds("--window", optarg, 1e-3, 1e9)); break;
 		case 'l': parse_limits(&o, optarg); break;
-		case 'L': o.lead = duration("--lead", optarg); break;
+		case 'L': o.lead = ts_from_sec(cli_seconds("--lead", optarg, 1e-3, 1e9)); break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}

@@ -393,6 +393,12 @@ region_frame(struct region *reg, const struct vis_image *img, ts_us ts,
 {
 	if (!reg->anchored)
 		anchor(reg, img, ts);
+	/* a flat reference (a black first frame) has nothing to pick, now or
+	 * ever: looking again means in the frame of now */
+	if (reg->flat && reg->n == 0 && needs_points(reg, ts, opt)) {
+		anchor(reg, img, ts);
+		reg->ax = reg->ay = 0;
+	}
 	if (needs_points(reg, ts, opt))
 		replenish(reg, ts, opt);
 	if (reg->n == 0)

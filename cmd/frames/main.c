@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avinput.h"
 #include "cli.h"
 #include "frames.h"
 
@@ -244,8 +245,13 @@ main(int argc, char **argv)
 	avdevice_register_all();
 	avformat_network_init();
 
-	if (input_open(&in, &opt) < 0)
-		return 1;
+	/* with --reconnect a live camera that is down at the start is
+	 * waited for too (a service that starts at boot before it) */
+	for (int n = 0; input_open(&in, &opt) < 0; n++) {
+		if (!opt.reconnect || !avin_is_live(opt.input, opt.format))
+			return 1;
+		avin_backoff(opt.name, n);
+	}
 	if (opt.info)
 		status = input_print_info(&in, opt.input);
 	else

@@ -467,6 +467,7 @@ push(struct state *st, struct series *s, double v, ts_us t)
 	s->since_emit++;
 	if (s->count == s->n && crossing) {
 		emit(st, s, t);
+		s->windows++;
 		st->emitted = 1;
 	}
 }
@@ -618,6 +619,8 @@ fix_rate(struct state *st, struct series *s)
 static void
 take(struct state *st, struct series *s, ts_us t, double v)
 {
+	if (s->windows == 0 && (s->first_t == 0 || t < s->first_t))
+		s->first_t = t;
 	if (s->rate > 0) {
 		feed(st, s, t, v);
 		return;
@@ -670,6 +673,43 @@ read_row(struct state *st)
 	return 0;
 }
 
+/* Series that never filled a window: how many, and the longest. */
+struct short_series {
+	long n, all;
+	double longest;         /* seconds */
+};
+
+static void
+count_short(const struct series *s, void *arg)
+{
+	struct short_series *sh = arg;
+	ts_us last = s->rate > 0 ? s->last_t : s->probe_t[s->nprobe - 1];
+	double span = ts_to_sec(last - s->first_t);
+
+	sh->all++;
+	if (s->windows > 0)
+		return;
+	sh->n++;
+	if (span > sh->longest)
+		sh->longest = span;
+}
+
+/* Said at the end when no series filled a window, so that input too
+ * short for one is not taken for a quiet machine (a header and nothing
+ * else, status 0). Points that lived a few frames beside ones that
+ * filled windows are tracking as usual: not said. */
+static void
+say_short(struct state *st)
+{
+	struct short_series sh = { 0, 0, 0 };
+
+	series_map_each(&st->map, count_short, &sh);
+	if (sh.n > 0 && sh.n == sh.all)
+		warnx("%s: no series filled a window of %g s (%ld series, the "
+		    "longest %.2f s long): give a shorter --window",
+		    csvin_name(st->in), st->opt->window, sh.all, sh.longest);
+}
+
 static int
 run(struct state *st)
 {
@@ -704,6 +744,8 @@ run(struct state *st)
 	if (st->late > 0)
 		warnx("%s: samples out of time order, skipped: %ld",
 		    csvin_name(st->in), st->late);
+	if (rc == 0)
+		say_short(st);
 	return rc < 0 ? 1 : 0;
 }
 

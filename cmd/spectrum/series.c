@@ -65,6 +65,15 @@ series_get(struct series_map *m, const char *key, int axis)
 }
 
 void
+series_map_each(struct series_map *m,
+    void (*fn)(const struct series *, void *), void *arg)
+{
+	for (size_t i = 0; i < m->nbucket; i++)
+		for (struct series *s = m->bucket[i]; s; s = s->next)
+			fn(s, arg);
+}
+
+void
 series_map_free(struct series_map *m)
 {
 	for (size_t i = 0; i < m->nbucket; i++)

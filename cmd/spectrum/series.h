@@ -37,6 +37,8 @@ struct series {
 	int n, head, count;     /* window length, next slot, filled */
 	int since_emit;         /* grid samples since the restart */
 	long long last_slot;    /* hop slot of the last sample */
+	ts_us first_t;          /* its first sample */
+	long windows;           /* windows analysed */
 };
 
 struct series_map {
@@ -48,5 +50,8 @@ void series_map_init(struct series_map *m);
 /* The series for key and axis, made if new. */
 struct series *series_get(struct series_map *m, const char *key, int axis);
 void series_map_free(struct series_map *m);
+/* fn(series, arg) for every series. */
+void series_map_each(struct series_map *m,
+    void (*fn)(const struct series *, void *), void *arg);
 
 #endif

@@ -494,11 +494,13 @@ check_row(struct state *st)
 		st->applies[i] = applies(st, r);
 		if (!st->applies[i])
 			continue;
+		r->matched++;
 		f = csvin_field(in, (size_t)r->c_column);
 		if (*f == '\0') {      /* no value: nothing to judge */
 			st->applies[i] = 0;
 			continue;
 		}
+		r->valued++;
 		/* rules on one column read it once */
 		if (st->col_row[r->c_column] == st->rows) {
 			st->value[i] = st->col_value[r->c_column];
@@ -618,6 +620,26 @@ bad_row(struct state *st)
 	return 0;
 }
 
+/* A rule that could not have fired on any row: its condition held for
+ * none, or its column was empty wherever it did (a header and no event
+ * would otherwise look like a healthy machine). Said once, at the end. */
+static void
+say_idle_rules(struct state *st)
+{
+	for (int i = 0; i < st->nrules; i++) {
+		const struct rule *r = &st->rules[i];
+		if (st->rows == 0 || r->valued > 0)
+			continue;
+		if (r->matched == 0)
+			warnx("%s: rule \"%s\": its when condition held for "
+			    "none of the %ld rows", r->where, r->alert, st->rows);
+		else
+			warnx("%s: rule \"%s\": column \"%s\" was empty in "
+			    "all %ld rows its condition held for", r->where,
+			    r->alert, r->column, r->matched);
+	}
+}
+
 static int
 run(struct state *st)
 {
@@ -657,6 +679,8 @@ run(struct state *st)
 	if (st->skipped > 0)
 		warnx("%s: %ld bad rows skipped", csvin_name(st->in),
 		    st->skipped);
+	if (status == 0)
+		say_idle_rules(st);
 	return status;
 }
 

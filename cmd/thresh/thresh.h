@@ -71,6 +71,7 @@ struct rule {
 	int key_group;          /* index among the distinct key lists */
 	struct track *last;     /* the track of the last row, a cache ... */
 	long last_gen;          /* ... while its key group's key is this */
+	long matched, valued;   /* rows its condition held for; with a value */
 };
 
 /* rules.c */

@@ -9,6 +9,7 @@
 #include <libavutil/parseutils.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "avinput.h"
 #include "cli.h"
@@ -219,6 +220,15 @@ log_callback(void *avcl, int level, const char *fmt, va_list ap)
 	line_start = n > 0 && line[n - 1] == '\n';
 }
 
+static void
+drain_stdin(void)
+{
+	char buf[65536];
+
+	while (read(0, buf, sizeof buf) > 0)
+		;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -252,8 +262,13 @@ main(int argc, char **argv)
 			return 1;
 		avin_backoff(opt.name, n);
 	}
-	if (opt.info)
+	if (opt.info) {
 		status = input_print_info(&in, opt.input);
+		/* the rest of a pipe read to its end: a writer upstream
+		 * (ffmpeg ... | frames --info -) must not die of EPIPE */
+		if (strcmp(opt.input, "-") == 0)
+			drain_stdin();
+	}
 	else
 		status = decode_run(&in, &opt);
 	input_close(&in);

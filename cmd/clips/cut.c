@@ -164,6 +164,8 @@ copy_segment(struct clip *c, const struct seg *s, ts_us to)
 	int64_t origin = AV_NOPTS_VALUE;
 	int rc, done = 0;
 
+	if (pkt == NULL)
+		errx(1, "out of memory");
 	if ((rc = avformat_open_input(&in, s->path, NULL, NULL)) < 0 ||
 	    (rc = avformat_find_stream_info(in, NULL)) < 0) {
 		warnx("%s: %s", s->path, av_err2str(rc));

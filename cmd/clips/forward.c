@@ -193,6 +193,8 @@ forward(const struct fwd_opts *o, struct events *e)
 	AVPacket *pkt = av_packet_alloc();
 	int status = 0, tries = 0;
 
+	if (pkt == NULL)
+		errx(1, "out of memory");
 	for (;;) {
 		if (poll_events(e, o, r.out != NULL ? 0 : -1) < 0) {
 			status = 1;

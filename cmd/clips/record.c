@@ -386,6 +386,8 @@ record(struct recorder *r)
 	int live = avin_is_live(r->o->in.input, r->o->in.format), status = 0;
 	int rc, wrc;
 
+	if (pkt == NULL)
+		errx(1, "out of memory");
 	while (!stopping) {
 		rc = av_read_frame(r->in, pkt);
 		if (rc >= 0) {

@@ -148,11 +148,12 @@ start_output(struct output *o, const struct input *in, const AVFrame *f)
 	    f->sample_aspect_ratio.den : 1;
 	y->chroma = o->opt->color ? Y4M_420JPEG : Y4M_MONO;
 
-	o->conv = av_frame_alloc();
+	if ((o->conv = av_frame_alloc()) == NULL)
+		errx(1, "out of memory");
 	o->conv->format = out_format(o);
 	o->conv->width = y->width;
 	o->conv->height = y->height;
-	if (o->conv == NULL || av_frame_get_buffer(o->conv, 0) < 0)
+	if (av_frame_get_buffer(o->conv, 0) < 0)
 		errx(1, "out of memory");
 	if (y4m_write_header(stdout, y) < 0)
 		cli_check_write(stdout, "stdout");

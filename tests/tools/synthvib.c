@@ -196,6 +196,25 @@ struct setup {
 	FILE *truth;
 };
 
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs("usage: synthvib [--size WxH] [--fps N] [--frames N]"
+	    " [--region X,Y,W,H]\n"
+	    "                [--mode AXIS:FREQ_HZ:AMP_PX[:PHASE_RAD]]..."
+	    " [--noise SIGMA]\n"
+	    "                [--seed N] [--src ID] [--t0 TIME] [--truth FILE]"
+	    " [--sharp K]\n"
+	    "                [--offset DX,DY]\n"
+	    "  a gray Y4M clip on stdout: a textured region moving by the"
+	    " sum of the\n"
+	    "  --mode sinusoids (x or y, Hz, pixels) over a still background;"
+	    " --truth\n"
+	    "  writes its true displacement per frame as CSV ts,dx,dy\n",
+	    stdout);
+	exit(0);
+}
+
 static void
 parse_args(int argc, char **argv, struct setup *s)
 {
@@ -212,12 +231,14 @@ parse_args(int argc, char **argv, struct setup *s)
 		{ "truth", required_argument, NULL, 'T' },
 		{ "sharp", required_argument, NULL, 'k' },
 		{ "offset", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, wh[2];
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h': usage();
 		case 's':
 			cli_ints("--size", optarg, 'x', 2, wh);
 			s->w = wh[0], s->h = wh[1];

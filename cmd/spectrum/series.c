@@ -1,5 +1,3 @@
-#include <err.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,79 +7,74 @@
 void
 series_map_init(struct series_map *m)
 {
-	m->nbucket = 1024;
-	m->count = 0;
-	m->bucket = xcalloc(m->nbucket, sizeof *m->bucket);
-}
-
-static uint64_t
-hash(const char *s, int axis)
-{
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)axis;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static void
-grow(struct series_map *m)
-{
-	size_t nb = m->nbucket * 2;
-	struct series **b = xcalloc(nb, sizeof *b);
-
-	for (size_t i = 0; i < m->nbucket; i++)
-		for (struct series *s = m->bucket[i], *next; s; s = next) {
-			size_t j = hash(s->key, s->axis) & (nb - 1);
-			next = s->next;
-			s->next = b[j];
-			b[j] = s;
-		}
-	free(m->bucket);
-	m->bucket = b;
-	m->nbucket = nb;
+	strmap_init(&m->map);
+	m->scratch = NULL;
+	m->cap = 0;
 }
 
 struct series *
 series_get(struct series_map *m, const char *key, int axis)
 {
-	size_t i = hash(key, axis) & (m->nbucket - 1);
+	size_t len = strlen(key);
+	void **slot;
 	struct series *s;
 
-	for (s = m->bucket[i]; s; s = s->next)
-		if (s->axis == axis && strcmp(s->key, key) == 0)
-			return s;
-	if (m->count + 1 > m->nbucket) {
-		grow(m);
-		i = hash(key, axis) & (m->nbucket - 1);
+	/* one map entry a key and axis: the key, a separator, and the
+	 * axis as one byte (16 value columns at most); no formatting on a
+	 * path taken twice a row */
+	if (len + 3 > m->cap) {
+		m->cap = (len + 3) * 2;
+		m->scratch = xreallocarray(m->scratch, m->cap, 1);
 	}
-	s = xcalloc(1, sizeof *s);
-	s->key = xstrdup(key);
-	s->axis = axis;
-	s->next = m->bucket[i];
-	m->bucket[i] = s;
-	m->count++;
+	memcpy(m->scratch, key, len);
+	m->scratch[len] = '\036';
+	m->scratch[len + 1] = (char)('A' + axis);
+	m->scratch[len + 2] = '\0';
+	slot = strmap_slot(&m->map, m->scratch);
+	if ((s = *slot) == NULL) {
+		s = *slot = xcalloc(1, sizeof *s);
+		s->key = xstrdup(key);
+		s->axis = axis;
+	}
 	return s;
+}
+
+struct each {
+	void (*fn)(const struct series *, void *);
+	void *arg;
+};
+
+static void
+each_one(const char *key, void *value, void *arg)
+{
+	const struct each *e = arg;
+
+	(void)key;
+	e->fn(value, e->arg);
 }
 
 void
 series_map_each(struct series_map *m,
     void (*fn)(const struct series *, void *), void *arg)
 {
-	for (size_t i = 0; i < m->nbucket; i++)
-		for (struct series *s = m->bucket[i]; s; s = s->next)
-			fn(s, arg);
+	struct each e = { fn, arg };
+
+	strmap_each(&m->map, each_one, &e);
+}
+
+static void
+free_series(void *v)
+{
+	struct series *s = v;
+
+	free(s->key);
+	free(s->ring);
+	free(s);
 }
 
 void
 series_map_free(struct series_map *m)
 {
-	for (size_t i = 0; i < m->nbucket; i++)
-		for (struct series *s = m->bucket[i], *next; s; s = next) {
-			next = s->next;
-			free(s->key);
-			free(s->ring);
-			free(s);
-		}
-	free(m->bucket);
+	strmap_free(&m->map, free_series);
+	free(m->scratch);
 }

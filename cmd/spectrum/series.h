@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "strmap.h"
 #include "tstime.h"
 
 /* A series' rate is fixed from its first samples: RATE_PROBE of them, or
@@ -19,7 +20,6 @@
 struct series {
 	char *key;              /* key fields joined by '\037' (owned) */
 	int axis;               /* index into the value columns */
-	struct series *next;    /* hash chain */
 
 	/* Before the rate is known: the first samples as they came. */
 	ts_us probe_t[RATE_PROBE];
@@ -41,9 +41,11 @@ struct series {
 	long windows;           /* windows analysed */
 };
 
+/* The series by key and axis (lib/strmap underneath). */
 struct series_map {
-	struct series **bucket;
-	size_t nbucket, count;
+	struct strmap map;
+	char *scratch;          /* the lookup key being made */
+	size_t cap;
 };
 
 void series_map_init(struct series_map *m);

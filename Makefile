@@ -13,6 +13,9 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/toolchain
 MANPREFIX ?= $(PREFIX)/share/man
+# the cron jobs, rules and plotting scripts (crontab.example names them
+# here: /usr/local/share/toolchain/cron/...)
+SHAREDIR ?= $(PREFIX)/share/toolchain
 
 B ?= build
 CC ?= cc
@@ -194,12 +197,17 @@ install: all
 		cp -f $(PGEXT) $(DESTDIR)$(LIBDIR)/; fi
 	for m in $(MANS); do \
 		s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
+	mkdir -p $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/rules
+	cp -f scripts/cron/* $(DESTDIR)$(SHAREDIR)/cron/
+	cp -f scripts/rules/* $(DESTDIR)$(SHAREDIR)/rules/
+	cp -f scripts/plot-* $(DESTDIR)$(SHAREDIR)/
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	rm -f $(DESTDIR)$(LIBDIR)/tsstore_pg.so
 	for m in $(MANS); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$${m#man/}; done
+	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -rf build

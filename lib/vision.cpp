@@ -22,6 +22,34 @@ struct vis_tracker {
 	std::vector<cv::Mat> cur_full;  // the whole pyramid, when needed
 };
 
+// OpenCV's reason, on one line (its messages end in a line break).
+static void
+set_err(char *err, size_t errsz, const cv::Exception &e)
+{
+	size_t n;
+
+	snprintf(err, errsz, "%s", e.what());
+	n = strlen(err);
+	while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+		err[--n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (err[i] == '\n')
+			err[i] = ' ';
+}
+
+// Every entry point of the shim catches OpenCV's exceptions: one that
+// reached C would abort the program. A failure is said on stderr, in the
+// program's name, and the call does what it would on an empty picture.
+static void
+say_cv(const char *what, const cv::Exception &e)
+{
+	char err[512];
+
+	set_err(err, sizeof err, e);
+	fprintf(stderr, "%s: OpenCV, %s: %s\n", program_invocation_short_name,
+	    what, err);
+}
+
 static cv::Mat
 wrap(const vis_image *img)
 {
@@ -45,7 +73,11 @@ criteria(const vis_tracker *t)
 extern "C" void
 vis_set_threads(int n)
 {
-	cv::setNumThreads(n);
+	try {
+		cv::setNumThreads(n);
+	} catch (const cv::Exception &e) {
+		say_cv("threads", e);
+	}
 }
 
 extern "C" vis_tracker *
@@ -67,10 +99,17 @@ vis_tracker_free(vis_tracker *t)
 extern "C" void
 vis_set_reference(vis_tracker *t, const vis_image *img, vis_rect r)
 {
-	t->rect = cv::Rect(r.x, r.y, r.w, r.h) & cv::Rect(0, 0, img->w, img->h);
-	t->ref = wrap(img)(t->rect).clone();
-	cv::buildOpticalFlowPyramid(t->ref, t->ref_pyr, win_size(t),
-	    t->p.levels, true);
+	try {
+		t->rect = cv::Rect(r.x, r.y, r.w, r.h) & cv::Rect(0, 0, img->w, img->h);
+		t->ref = wrap(img)(t->rect).clone();
+		cv::buildOpticalFlowPyramid(t->ref, t->ref_pyr, win_size(t),
+		    t->p.levels, true);
+	} catch (const cv::Exception &e) {
+		say_cv("the reference", e);
+		t->rect = cv::Rect();
+		t->ref.release();
+		t->ref_pyr.clear();
+	}
 }
 
 static std::vector<cv::Point2f>
@@ -87,30 +126,35 @@ extern "C" int
 vis_pick(vis_tracker *t, vis_rect pick, int max, double quality,
     double min_dist, const float *avoid, int n_avoid, float *out)
 {
-	cv::Rect area = cv::Rect(pick.x, pick.y, pick.w, pick.h) & t->rect;
-	cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
-	std::vector<cv::Point2f> found;
-	int n = 0;
+	try {
+		cv::Rect area = cv::Rect(pick.x, pick.y, pick.w, pick.h) & t->rect;
+		cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
+		std::vector<cv::Point2f> found;
+		int n = 0;
 
-	if (area.empty() || max <= 0)
+		if (area.empty() || max <= 0)
+			return 0;
+		cv::Mat mask = cv::Mat::zeros(t->ref.size(), CV_8UC1);
+		mask(area - t->rect.tl()) = 255;
+		// Existing points keep their neighbourhood: no new corner next to one.
+		for (const cv::Point2f &q : to_points(avoid, n_avoid, origin))
+			cv::circle(mask, q, (int)std::ceil(min_dist), 0, -1);
+		cv::goodFeaturesToTrack(t->ref, found, max, quality, min_dist, mask, 3);
+		if (found.empty())
+			return 0;
+		cv::cornerSubPix(t->ref, found, cv::Size(5, 5), cv::Size(-1, -1),
+		    cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
+		    40, 0.001));
+		for (const cv::Point2f &q : found) {
+			out[2 * n] = q.x + origin.x;
+			out[2 * n + 1] = q.y + origin.y;
+			n++;
+		}
+		return n;
+	} catch (const cv::Exception &e) {
+		say_cv("picking points", e);
 		return 0;
-	cv::Mat mask = cv::Mat::zeros(t->ref.size(), CV_8UC1);
-	mask(area - t->rect.tl()) = 255;
-	// Existing points keep their neighbourhood: no new corner next to one.
-	for (const cv::Point2f &q : to_points(avoid, n_avoid, origin))
-		cv::circle(mask, q, (int)std::ceil(min_dist), 0, -1);
-	cv::goodFeaturesToTrack(t->ref, found, max, quality, min_dist, mask, 3);
-	if (found.empty())
-		return 0;
-	cv::cornerSubPix(t->ref, found, cv::Size(5, 5), cv::Size(-1, -1),
-	    cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
-	    40, 0.001));
-	for (const cv::Point2f &q : found) {
-		out[2 * n] = q.x + origin.x;
-		out[2 * n + 1] = q.y + origin.y;
-		n++;
 	}
-	return n;
 }
 
 // Track again, through every pyramid level and from the first guesses,
@@ -168,33 +212,43 @@ extern "C" void
 vis_track(vis_tracker *t, const vis_image *img, int n, const float *ref,
     float *cur, uint8_t *ok, float *err, float *fb)
 {
-	cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
-	std::vector<cv::Point2f> p0 = to_points(ref, n, origin);
-	std::vector<cv::Point2f> p1 = to_points(cur, n, origin);
-	std::vector<uchar> st;
-	std::vector<float> e;
+	try {
+		cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
+		std::vector<cv::Point2f> p0 = to_points(ref, n, origin);
+		std::vector<cv::Point2f> p1 = to_points(cur, n, origin);
+		std::vector<uchar> st;
+		std::vector<float> e;
 
-	if (n == 0)
-		return;
-	cv::Mat crop = wrap(img)(t->rect);
-	// Full resolution only: the pyramid is built for the rare frame
-	// where a point needs it (retry_with_pyramid).
-	cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), 0,
-	    fb != nullptr);
-	// The guesses are where the points were a frame ago, a fraction of a
-	// pixel off for a vibration: full resolution finds them, at a third
-	// of the pyramid's cost. The pyramid is for the points it loses.
-	cv::calcOpticalFlowPyrLK(t->ref_pyr, t->cur_pyr, p0, p1, st, e,
-	    win_size(t), 0, criteria(t), cv::OPTFLOW_USE_INITIAL_FLOW);
-	if (t->p.levels > 0)
-		retry_with_pyramid(t, p0, p1, st, e, cur, origin);
-	if (fb != nullptr)
-		track_back(t, p0, p1, fb);
-	for (int i = 0; i < n; i++) {
-		cur[2 * i] = p1[(size_t)i].x + origin.x;
-		cur[2 * i + 1] = p1[(size_t)i].y + origin.y;
-		ok[i] = st[(size_t)i];
-		err[i] = e[(size_t)i];
+		if (n == 0)
+			return;
+		cv::Mat crop = wrap(img)(t->rect);
+		// Full resolution only: the pyramid is built for the rare
+		// frame where a point needs it (retry_with_pyramid).
+		cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), 0,
+		    fb != nullptr);
+		// The guesses are where the points were a frame ago, a
+		// fraction of a pixel off for a vibration: full resolution finds
+		// them, at a third of the pyramid's cost. The pyramid is for
+		// the points it loses.
+		cv::calcOpticalFlowPyrLK(t->ref_pyr, t->cur_pyr, p0, p1, st, e,
+		    win_size(t), 0, criteria(t), cv::OPTFLOW_USE_INITIAL_FLOW);
+		if (t->p.levels > 0)
+			retry_with_pyramid(t, p0, p1, st, e, cur, origin);
+		if (fb != nullptr)
+			track_back(t, p0, p1, fb);
+		for (int i = 0; i < n; i++) {
+			cur[2 * i] = p1[(size_t)i].x + origin.x;
+			cur[2 * i + 1] = p1[(size_t)i].y + origin.y;
+			ok[i] = st[(size_t)i];
+			err[i] = e[(size_t)i];
+		}
+	} catch (const cv::Exception &e) {
+		say_cv("tracking", e);
+		for (int i = 0; i < n; i++) {
+			ok[i] = 0;
+			if (fb != nullptr)
+				fb[i] = INFINITY;
+		}
 	}
 }
 
@@ -202,41 +256,36 @@ extern "C" void
 vis_track_back(vis_tracker *t, const vis_image *img, int n, const float *ref,
     const float *cur, float *fb)
 {
-	cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
+	try {
+		cv::Point2f origin((float)t->rect.x, (float)t->rect.y);
 
-	if (n == 0)
-		return;
-	cv::Mat crop = wrap(img)(t->rect);
-	cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), 0, true);
-	track_back(t, to_points(ref, n, origin), to_points(cur, n, origin), fb);
+		if (n == 0)
+			return;
+		cv::Mat crop = wrap(img)(t->rect);
+		cv::buildOpticalFlowPyramid(crop, t->cur_pyr, win_size(t), 0, true);
+		track_back(t, to_points(ref, n, origin), to_points(cur, n, origin), fb);
+	} catch (const cv::Exception &e) {
+		say_cv("tracking back", e);
+		for (int i = 0; i < n; i++)
+			fb[i] = INFINITY;
+	}
 }
 
 extern "C" void
 vis_draw_marker(uint8_t *data, int w, int h, int stride, float x, float y,
     float x2, float y2, uint8_t v)
 {
-	cv::Mat m(h, w, CV_8UC1, data, (size_t)stride);
+	try {
+		cv::Mat m(h, w, CV_8UC1, data, (size_t)stride);
 
-	// Shift 4: sub-pixel coordinates in sixteenths, for smooth vectors.
-	cv::Point a((int)std::lround(x * 16), (int)std::lround(y * 16));
-	cv::Point b((int)std::lround(x2 * 16), (int)std::lround(y2 * 16));
-	cv::circle(m, a, 3 * 16, cv::Scalar(v), 1, cv::LINE_AA, 4);
-	cv::line(m, a, b, cv::Scalar(v), 1, cv::LINE_AA, 4);
-}
-
-// OpenCV's reason, on one line (its messages end in a line break).
-static void
-set_err(char *err, size_t errsz, const cv::Exception &e)
-{
-	size_t n;
-
-	snprintf(err, errsz, "%s", e.what());
-	n = strlen(err);
-	while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
-		err[--n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (err[i] == '\n')
-			err[i] = ' ';
+		// Shift 4: sub-pixel coordinates in sixteenths, for smooth vectors.
+		cv::Point a((int)std::lround(x * 16), (int)std::lround(y * 16));
+		cv::Point b((int)std::lround(x2 * 16), (int)std::lround(y2 * 16));
+		cv::circle(m, a, 3 * 16, cv::Scalar(v), 1, cv::LINE_AA, 4);
+		cv::line(m, a, b, cv::Scalar(v), 1, cv::LINE_AA, 4);
+	} catch (const cv::Exception &e) {
+		say_cv("drawing", e);
+	}
 }
 
 struct vis_detector {
@@ -257,7 +306,14 @@ vis_people_new(void)
 	if (d == nullptr)
 		return nullptr;
 	d->kind = vis_detector::HOG;
-	d->people.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
+	try {
+		d->people.setSVMDetector(
+		    cv::HOGDescriptor::getDefaultPeopleDetector());
+	} catch (const cv::Exception &e) {
+		say_cv("the people detector", e);
+		delete d;
+		return nullptr;
+	}
 	return d;
 }
 
@@ -407,12 +463,17 @@ extern "C" void
 vis_draw_box(uint8_t *data, int w, int h, int stride, struct vis_rect r,
     const char *label, uint8_t v)
 {
-	cv::Mat m(h, w, CV_8UC1, data, (size_t)stride);
+	try {
+		cv::Mat m(h, w, CV_8UC1, data, (size_t)stride);
 
-	cv::rectangle(m, cv::Rect(r.x, r.y, r.w, r.h), cv::Scalar(v), 2);
-	if (label != nullptr)
-		cv::putText(m, label, cv::Point(r.x, r.y > 14 ? r.y - 4 : r.y + 14),
-		    cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(v), 1, cv::LINE_AA);
+		cv::rectangle(m, cv::Rect(r.x, r.y, r.w, r.h), cv::Scalar(v), 2);
+		if (label != nullptr)
+			cv::putText(m, label, cv::Point(r.x, r.y > 14 ? r.y - 4 :
+			    r.y + 14), cv::FONT_HERSHEY_SIMPLEX, 0.5,
+			    cv::Scalar(v), 1, cv::LINE_AA);
+	} catch (const cv::Exception &e) {
+		say_cv("drawing", e);
+	}
 }
 
 struct vis_classifier {

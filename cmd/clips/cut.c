@@ -124,13 +124,11 @@ hold(struct clip *c, AVPacket *pkt, ts_us wall, ts_us dwall)
 		return;
 	if (c->ngop == c->capgop) {
 		c->capgop = c->capgop * 2 + 64;
-		c->gop = reallocarray(c->gop, c->capgop, sizeof *c->gop);
-		c->gop_wall = reallocarray(c->gop_wall, c->capgop,
+		c->gop = xreallocarray(c->gop, c->capgop, sizeof *c->gop);
+		c->gop_wall = xreallocarray(c->gop_wall, c->capgop,
 		    sizeof *c->gop_wall);
-		c->gop_dwall = reallocarray(c->gop_dwall, c->capgop,
+		c->gop_dwall = xreallocarray(c->gop_dwall, c->capgop,
 		    sizeof *c->gop_dwall);
-		if (c->gop == NULL || c->gop_wall == NULL || c->gop_dwall == NULL)
-			errx(1, "out of memory");
 	}
 	c->gop[c->ngop] = av_packet_clone(pkt);
 	c->gop_wall[c->ngop] = wall;
@@ -394,9 +392,7 @@ event_row(const struct cut_opts *o, struct reader *r, struct csv_out *pass)
 	if (mine) {
 		if (r->nq == r->capq) {
 			r->capq = r->capq * 2 + 8;
-			r->q = reallocarray(r->q, r->capq, sizeof *r->q);
-			if (r->q == NULL)
-				errx(1, "out of memory");
+			r->q = xreallocarray(r->q, r->capq, sizeof *r->q);
 		}
 		r->q[r->nq++] = (struct pending){ t,
 			xstrdup(csvin_field(r->in, (size_t)r->calert)),

@@ -137,9 +137,7 @@ add_segment(struct recorder *r, ts_us start, ts_us end, off_t bytes,
 {
 	if (r->nsegs == r->capsegs) {
 		r->capsegs = r->capsegs * 2 + 64;
-		r->segs = reallocarray(r->segs, r->capsegs, sizeof *r->segs);
-		if (r->segs == NULL)
-			errx(1, "out of memory");
+		r->segs = xreallocarray(r->segs, r->capsegs, sizeof *r->segs);
 	}
 	r->segs[r->nsegs++] = (struct seg){ start, end, bytes, xstrdup(path) };
 	r->total += bytes;

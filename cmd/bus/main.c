@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <nats/nats.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,11 @@
 #include "strmap.h"
 #include "tstime.h"
 #include "xalloc.h"
+
+/* pub: messages awaiting the server's acknowledgement at once, and how
+ * long one waits before it is sent again */
+#define MAX_IN_FLIGHT 256
+#define ACK_WAIT_MS 5000
 
 struct common {
 	const char *server, *creds, *ca;
@@ -40,7 +46,7 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fputs("usage: bus pub --server URL --subject SUBJ [--batch N]"
-	    " [--linger DUR]\n"
+	    " [--linger DUR] [-v]\n"
 	    "       bus sub --server URL --stream NAME --durable NAME"
 	    " [--subject FILTER]\n"
 	    "               [--batch N] [--exec CMD] [--ack-wait DUR]"
@@ -89,12 +95,56 @@ on_reconnected(natsConnection *nc, void *arg)
 	warnx("%s: reconnected", ((struct common *)arg)->shown);
 }
 
-/* Connect, trying again for ever if wait (pub: a site whose link is
- * down blocks and says so); 0, or -1 after saying why. */
+struct acks;
+static int load_ca(natsOptions *, const char *);
+static void on_ack(jsCtx *, natsMsg *, jsPubAck *, jsPubAckErr *, void *);
+static void on_async_error(natsConnection *, natsSubscription *, natsStatus,
+    void *);
+
+/* Credentials from a file: a NATS credentials file (a user JWT and its
+ * seed, as nsc writes them), or one line USER:PASSWORD (the accounts of
+ * a server's own configuration). 0, or -1 (said). */
 static int
-connect_bus(struct conn *c, struct common *o, int wait)
+set_credentials(natsOptions *opts, const char *path)
+{
+	char line[1024], *colon;
+	FILE *fp;
+	natsStatus s;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		warn("%s", path);
+		return -1;
+	}
+	if (fgets(line, sizeof line, fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	if (strstr(line, "BEGIN NATS USER JWT") != NULL)
+		s = natsOptions_SetUserCredentialsFromFiles(opts, path, NULL);
+	else if ((colon = strchr(line, ':')) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		*colon = '\0';
+		s = natsOptions_SetUserInfo(opts, line, colon + 1);
+	} else {
+		warnx("%s: neither a NATS credentials file nor USER:PASSWORD",
+		    path);
+		return -1;
+	}
+	explicit_bzero(line, sizeof line);
+	if (s != NATS_OK) {
+		warnx("%s: %s", path, natsStatus_GetText(s));
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect, trying again for ever if wait (pub: a site whose link is
+ * down blocks and says so); with acks, publishing is asynchronous and
+ * its answers go there. 0, or -1 after saying why. */
+static int
+connect_bus(struct conn *c, struct common *o, int wait, struct acks *acks)
 {
 	natsOptions *opts = NULL;
+	jsOptions jo;
 	natsStatus s;
 
 	c->nc = NULL;
@@ -107,17 +157,12 @@ connect_bus(struct conn *c, struct common *o, int wait)
 	    (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, o)) !=
 	    NATS_OK ||
 	    (s = natsOptions_SetReconnectedCB(opts, on_reconnected, o)) !=
-	    NATS_OK)
+	    NATS_OK ||
+	    (acks != NULL && (s = natsOptions_SetErrorHandler(opts,
+	    on_async_error, acks)) != NATS_OK))
 		goto fail;
-	if (o->creds != NULL && (s = natsOptions_SetUserCredentialsFromFiles(
-	    opts, o->creds, NULL)) != NATS_OK) {
-		warnx("%s: %s", o->creds, natsStatus_GetText(s));
-		natsOptions_Destroy(opts);
-		return -1;
-	}
-	if (o->ca != NULL && (s = natsOptions_LoadCATrustedCertificates(opts,
-	    o->ca)) != NATS_OK) {
-		warnx("%s: %s", o->ca, natsStatus_GetText(s));
+	if ((o->creds != NULL && set_credentials(opts, o->creds) < 0) ||
+	    (o->ca != NULL && load_ca(opts, o->ca) < 0)) {
 		natsOptions_Destroy(opts);
 		return -1;
 	}
@@ -133,7 +178,13 @@ connect_bus(struct conn *c, struct common *o, int wait)
 	}
 	if (s != NATS_OK)
 		goto fail;
-	if ((s = natsConnection_JetStream(&c->js, c->nc, NULL)) != NATS_OK)
+	jsOptions_Init(&jo);
+	if (acks != NULL) {
+		jo.PublishAsync.MaxPending = MAX_IN_FLIGHT;
+		jo.PublishAsync.AckHandler = on_ack;
+		jo.PublishAsync.AckHandlerClosure = acks;
+	}
+	if ((s = natsConnection_JetStream(&c->js, c->nc, &jo)) != NATS_OK)
 		goto fail;
 	natsOptions_Destroy(opts);
 	return 0;
@@ -143,6 +194,18 @@ fail:
 	natsConnection_Destroy(c->nc);
 	c->nc = NULL;
 	return -1;
+}
+
+static int
+load_ca(natsOptions *opts, const char *path)
+{
+	natsStatus s = natsOptions_LoadCATrustedCertificates(opts, path);
+
+	if (s != NATS_OK) {
+		warnx("%s: %s", path, natsStatus_GetText(s));
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -162,6 +225,22 @@ duration_ms(const char *opt, const char *arg)
 
 /* ---- pub ---- */
 
+/* Sent messages are the library's until the server acknowledges them
+ * (up to MAX_IN_FLIGHT at once); one that comes back unacknowledged (a
+ * timeout, no responders while a cluster elects a leader, a store that
+ * is full) is kept here and sent again: its id makes a copy that did get
+ * through a duplicate the server drops. */
+
+struct acks {
+	pthread_mutex_t mu;
+	natsMsg **again;
+	size_t nagain, capagain;
+	long messages, duplicates;
+	int failing;            /* the last answer was a failure */
+	char why[256];          /* its reason */
+	char fatal[512];        /* a refusal sending again cannot mend */
+};
+
 /* Records waiting to go, one batch per subject. */
 struct batch {
 	char *subject;
@@ -178,7 +257,8 @@ struct pub {
 	struct conn c;
 	int max, linger_ms;
 	char *header;           /* the header line, without its newline */
-	long messages, duplicates;
+	struct acks *acks;
+	int waiting;            /* said that the server does not answer */
 	struct batch **open;    /* batches with records */
 	size_t nopen, capopen;
 };
@@ -243,43 +323,144 @@ message_id(const struct pub *p, const struct batch *b, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Send batch b, and wait for the server's acknowledgement; while the
- * server cannot be reached, wait and try again (said once). */
+/* A JetStream refusal that may pass: a cluster without a leader for a
+ * moment, a store without room (a full stream that discards new ones
+ * takes more when its consumers catch up). */
+static int
+passing(jsErrCode code)
+{
+	return code == 0 || code == JSClusterNotAvailErr ||
+	    code == JSClusterNotLeaderErr || code == JSInsufficientResourcesErr ||
+	    code == JSStorageResourcesExceededErr ||
+	    code == JSMemoryResourcesExceededErr ||
+	    code == JSStreamStoreFailedErr || code == JSStreamLimitsErr;
+}
+
+/* The library's thread: an acknowledgement, or a failure. */
+static void
+on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
+{
+	struct acks *a = arg;
+
+	(void)js;
+	pthread_mutex_lock(&a->mu);
+	if (pa != NULL) {
+		a->messages++;
+		a->duplicates += pa->Duplicate;
+		a->failing = 0;
+	} else if (!passing(pae->ErrCode)) {
+		if (a->fatal[0] == '\0')
+			snprintf(a->fatal, sizeof a->fatal, "%s: %s (JetStream "
+			    "error %d)", natsMsg_GetSubject(m), pae->ErrText !=
+			    NULL ? pae->ErrText : natsStatus_GetText(pae->Err),
+			    (int)pae->ErrCode);
+	} else {
+		if (a->nagain == a->capagain) {
+			a->capagain = a->capagain * 2 + 16;
+			a->again = xreallocarray(a->again, a->capagain,
+			    sizeof *a->again);
+		}
+		a->again[a->nagain++] = m;
+		m = NULL;
+		a->failing = 1;
+		snprintf(a->why, sizeof a->why, "%s", pae->ErrText != NULL ?
+		    pae->ErrText : natsStatus_GetText(pae->Err));
+	}
+	pthread_mutex_unlock(&a->mu);
+	natsMsg_Destroy(m);
+}
+
+/* The library's thread: the server refused something of ours (a subject
+ * these credentials may not publish to). */
+static void
+on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus s,
+    void *arg)
+{
+	struct acks *a = arg;
+	const char *text = NULL;
+
+	(void)sub;
+	if (s != NATS_NOT_PERMITTED)
+		return;
+	natsConnection_GetLastError(nc, &text);
+	pthread_mutex_lock(&a->mu);
+	if (a->fatal[0] == '\0')
+		snprintf(a->fatal, sizeof a->fatal, "%s", text != NULL ? text :
+		    natsStatus_GetText(s));
+	pthread_mutex_unlock(&a->mu);
+}
+
+static size_t check_acks(struct pub *);
+
+/* Hand m to the library, waiting while MAX_IN_FLIGHT are unacknowledged
+ * or the connection's buffer is full; a refusal ends the program. */
+static void
+send_msg(struct pub *p, natsMsg *m)
+{
+	jsPubOptions po;
+	natsStatus s;
+
+	jsPubOptions_Init(&po);
+	po.MaxWait = ACK_WAIT_MS;
+	while ((s = js_PublishMsgAsync(p->c.js, &m, &po)) != NATS_OK) {
+		check_acks(p);
+		if (s != NATS_TIMEOUT)  /* not just many in flight */
+			usleep(100000);
+	}
+	natsMsg_Destroy(m);
+}
+
+/* Say how the server answers (once a change), end on a refusal, and
+ * send again what came back. */
+static size_t
+check_acks(struct pub *p)
+{
+	struct acks *a = p->acks;
+	natsMsg **again;
+	size_t n;
+	int failing;
+	char why[256];
+
+	pthread_mutex_lock(&a->mu);
+	if (a->fatal[0] != '\0')
+		errx(1, "%s: %s", p->o->shown, a->fatal);
+	again = a->again;
+	n = a->nagain;
+	a->again = NULL;
+	a->nagain = a->capagain = 0;
+	failing = a->failing;
+	snprintf(why, sizeof why, "%s", a->why);
+	pthread_mutex_unlock(&a->mu);
+	if (failing && !p->waiting)
+		warnx("%s: %s: waiting, and sending again", p->o->shown, why);
+	else if (!failing && p->waiting)
+		warnx("%s: acknowledged again", p->o->shown);
+	p->waiting = failing;
+	if (failing && n > 0)
+		usleep(200000); /* not a spin while the server is away */
+	for (size_t i = 0; i < n; i++)
+		send_msg(p, again[i]);
+	free(again);
+	return n;
+}
+
+/* Send batch b (the library has it, acknowledgement to come), and start
+ * the subject's next. */
 static void
 publish(struct pub *p, struct batch *b)
 {
 	char id[65];
 	natsMsg *m = NULL;
-	jsPubAck *ack = NULL;
-	jsErrCode code = 0;
-	natsStatus s;
-	int said = 0;
 
 	fflush(b->fp);
 	message_id(p, b, id);
-	for (;;) {
-		if (natsMsg_Create(&m, b->subject, NULL, b->buf, (int)b->len) !=
-		    NATS_OK ||
-		    natsMsgHeader_Set(m, "Csv-Header", p->header) != NATS_OK ||
-		    natsMsgHeader_Set(m, "Nats-Msg-Id", id) != NATS_OK)
-			errx(1, "out of memory");
-		s = js_PublishMsg(&ack, p->c.js, m, NULL, &code);
-		natsMsg_Destroy(m);
-		if (s == NATS_OK)
-			break;
-		if (code != 0 && s != NATS_TIMEOUT && s != NATS_NO_RESPONDERS)
-			errx(1, "%s: %s: %s (JetStream error %d)", p->o->shown,
-			    b->subject, natsStatus_GetText(s), (int)code);
-		if (!said++)
-			warnx("%s: %s: %s: waiting, and trying again",
-			    p->o->shown, b->subject, natsStatus_GetText(s));
-		sleep(1);
-	}
-	if (said)
-		warnx("%s: %s: published again", p->o->shown, b->subject);
-	p->messages++;
-	p->duplicates += ack->Duplicate;
-	jsPubAck_Destroy(ack);
+	if (natsMsg_Create(&m, b->subject, NULL, b->buf, (int)b->len) !=
+	    NATS_OK ||
+	    natsMsgHeader_Set(m, "Csv-Header", p->header) != NATS_OK ||
+	    natsMsgHeader_Set(m, "Nats-Msg-Id", id) != NATS_OK)
+		errx(1, "out of memory");
+	check_acks(p);
+	send_msg(p, m);
 	fclose(b->fp);
 	free(b->buf);
 	b->buf = NULL;
@@ -287,6 +468,20 @@ publish(struct pub *p, struct batch *b)
 	if ((b->fp = open_memstream(&b->buf, &b->len)) == NULL)
 		err(1, "open_memstream");
 	csvout_init(&b->w, b->fp);
+}
+
+/* Wait until the server has acknowledged every message sent. */
+static void
+drain(struct pub *p)
+{
+	jsPubOptions po;
+
+	jsPubOptions_Init(&po);
+	po.MaxWait = 1000;
+	/* done when all are acknowledged and none had to go again */
+	while (js_PublishAsyncComplete(p->c.js, &po) != NATS_OK ||
+	    check_acks(p) > 0)
+		check_acks(p);
 }
 
 static struct batch *
@@ -350,20 +545,23 @@ cmd_pub(int argc, char **argv, struct common *o)
 		{ "subject", required_argument, NULL, 'S' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "linger", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "creds", required_argument, NULL, 'C' },
 		{ "tls-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
-	struct pub p = { .o = o, .max = 1000, .linger_ms = 1000 };
+	struct acks acks = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct pub p = { .o = o, .max = 1000, .linger_ms = 1000,
+	    .acks = &acks };
 	const char *tmpl = NULL, *name = "stdin";
 	struct csv_in *in;
 	struct strmap batches;
 	FILE *hfp;
 	size_t hlen;
 	struct csv_out hw;
-	int c, rc, status = 0;
+	int c, rc, status = 0, verbose = 0;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->server = optarg; break;
 		case 'S': tmpl = optarg; break;
@@ -371,6 +569,7 @@ cmd_pub(int argc, char **argv, struct common *o)
 			break;
 		case 'l': p.linger_ms = (int)duration_ms("--linger", optarg);
 			break;
+		case 'v': verbose = 1; break;
 		case 'C': o->creds = optarg; break;
 		case 'A': o->ca = optarg; break;
 		case 'h': usage(0);
@@ -389,7 +588,7 @@ cmd_pub(int argc, char **argv, struct common *o)
 	csvout_init(&hw, hfp);
 	csvout_header(&hw, in, 0);
 	fclose(hfp);
-	if (connect_bus(&p.c, o, 1) < 0)
+	if (connect_bus(&p.c, o, 1, p.acks) < 0)
 		return 1;
 	strmap_init(&batches);
 	csvin_background(in);
@@ -416,6 +615,11 @@ cmd_pub(int argc, char **argv, struct common *o)
 		status = 1;
 	}
 	flush_open(&p, 1);
+	drain(&p);
+	if (verbose)
+		warnx("%s: %ld messages acknowledged, %ld of them duplicates "
+		    "the server dropped", o->shown, acks.messages,
+		    acks.duplicates);
 	strmap_free(&batches, free_batch);
 	free(p.open);
 	free(p.header);
@@ -519,7 +723,7 @@ cmd_sub(int argc, char **argv, struct common *o)
 	if (o->server == NULL || so.stream == NULL || so.durable == NULL)
 		cli_usage_error("sub: --server, --stream and --durable are "
 		    "needed");
-	if (connect_bus(&cn, o, 0) < 0)
+	if (connect_bus(&cn, o, 0, NULL) < 0)
 		return 1;
 	jsSubOptions_Init(&jso);
 	jso.Stream = so.stream;
@@ -683,7 +887,7 @@ cmd_stream(int argc, char **argv, struct common *o)
 	for (char *t = list != NULL ? strtok(list, ",") : NULL; t != NULL &&
 	    n < 64; t = strtok(NULL, ","))
 		subjects[n++] = t;
-	if (connect_bus(&cn, o, 0) < 0) {
+	if (connect_bus(&cn, o, 0, NULL) < 0) {
 		free(list);
 		return 1;
 	}

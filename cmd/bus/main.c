@@ -35,6 +35,8 @@
 struct common {
 	const char *server, *creds, *ca;
 	char shown[256];        /* the server, for messages: no credentials */
+	pthread_mutex_t mu;
+	char refused[1024];     /* the server's words when it refused us */
 };
 
 struct conn {
@@ -51,9 +53,10 @@ usage(int status)
 	    " [--subject FILTER]\n"
 	    "               [--batch N] [--exec CMD] [--ack-wait DUR]"
 	    " [--exit-idle DUR]\n"
-	    "       bus stream add --server URL --stream NAME --subjects S,..."
-	    " [--max-age DUR]\n"
-	    "               [--max-bytes N] [--replicas N] [--work-queue]\n"
+	    "       bus stream add --server URL --stream NAME"
+	    " {--subjects S,... | --source NAME@DOMAIN[:FILTER],...}\n"
+	    "               [--max-age DUR] [--max-bytes N] [--replicas N]"
+	    " [--work-queue]\n"
 	    "       bus stream info|rm --server URL --stream NAME\n"
 	    "  common: [--creds FILE] [--tls-ca FILE] (never secrets on the"
 	    " command line)\n"
@@ -63,18 +66,91 @@ usage(int status)
 }
 
 /* The server as messages name it: "nats://user:pass@host" shown as
- * "nats://host". */
+ * "nats://host", each of a comma-separated list. */
 static void
 show_server(struct common *c)
 {
-	const char *at = strrchr(c->server, '@'), *scheme = strstr(c->server,
-	    "://");
+	size_t n = 0;
 
-	if (at != NULL && scheme != NULL && at > scheme)
-		snprintf(c->shown, sizeof c->shown, "%.*s%s",
-		    (int)(scheme + 3 - c->server), c->server, at + 1);
-	else
-		snprintf(c->shown, sizeof c->shown, "%s", c->server);
+	for (const char *p = c->server; *p != '\0' && n + 1 < sizeof c->shown;) {
+		size_t len = strcspn(p, ",");
+		const char *scheme = strstr(p, "://"), *at = memchr(p, '@', len);
+		if (scheme != NULL && scheme < p + len && at != NULL) {
+			n += (size_t)snprintf(c->shown + n, sizeof c->shown - n,
+			    "%.*s%.*s", (int)(scheme + 3 - p), p,
+			    (int)(p + len - at - 1), at + 1);
+		} else
+			n += (size_t)snprintf(c->shown + n, sizeof c->shown - n,
+			    "%.*s", (int)len, p);
+		if (n >= sizeof c->shown || p[len] == '\0')
+			break;
+		c->shown[n++] = ',';
+		c->shown[n] = '\0';
+		p += len + 1;
+	}
+}
+
+/* The server's URLs: one, or a comma-separated list (a cluster's
+ * nodes, tried in turn). */
+static natsStatus
+set_servers(natsOptions *opts, const char *server)
+{
+	char *copy = xstrdup(server), *urls[64];
+	int n = 0;
+	natsStatus s;
+
+	for (char *t = strtok(copy, ","); t != NULL && n < 64;
+	    t = strtok(NULL, ","))
+		urls[n++] = t;
+	s = natsOptions_SetServers(opts, (const char **)urls, n);
+	free(copy);
+	return s;
+}
+
+/* The library's thread: the server refused something of ours (a subject
+ * these credentials may not publish to or read). */
+static void
+on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus s,
+    void *arg)
+{
+	struct common *o = arg;
+	const char *text = NULL;
+
+	(void)sub;
+	if (s != NATS_NOT_PERMITTED)
+		return;
+	natsConnection_GetLastError(nc, &text);
+	if (text == NULL)
+		text = natsStatus_GetText(s);
+	pthread_mutex_lock(&o->mu);
+	/* a refused publish is what the user did; the refused reply
+	 * inbox that may come with it is only noise beside it */
+	if (strstr(text, "for Publish") != NULL &&
+	    strstr(o->refused, "for Publish") == NULL)
+		o->refused[0] = '\0';
+	else if (strstr(o->refused, "for Publish") != NULL)
+		text = o->refused;      /* nothing to add */
+	if (strstr(o->refused, text) == NULL) {  /* each refusal once */
+		size_t n = strlen(o->refused);
+		snprintf(o->refused + n, sizeof o->refused - n, "%s%s",
+		    n > 0 ? "; " : "", text);
+	}
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* Why a request failed: the server's refusal if there was one (a
+ * request these credentials may not make only times out), else
+ * otherwise. */
+static const char *
+why(struct common *o, const char *otherwise)
+{
+	static char buf[1024];
+
+	pthread_mutex_lock(&o->mu);
+	snprintf(buf, sizeof buf, "%s", o->refused[0] != '\0' ? o->refused :
+	    otherwise);
+	pthread_mutex_unlock(&o->mu);
+	return buf;
 }
 
 static volatile int closing;   /* our own close: not a drop to say */
@@ -98,8 +174,6 @@ on_reconnected(natsConnection *nc, void *arg)
 struct acks;
 static int load_ca(natsOptions *, const char *);
 static void on_ack(jsCtx *, natsMsg *, jsPubAck *, jsPubAckErr *, void *);
-static void on_async_error(natsConnection *, natsSubscription *, natsStatus,
-    void *);
 
 /* Credentials from a file: a NATS credentials file (a user JWT and its
  * seed, as nsc writes them), or one line USER:PASSWORD (the accounts of
@@ -151,15 +225,15 @@ connect_bus(struct conn *c, struct common *o, int wait, struct acks *acks)
 	c->js = NULL;
 	show_server(o);
 	if ((s = natsOptions_Create(&opts)) != NATS_OK ||
-	    (s = natsOptions_SetURL(opts, o->server)) != NATS_OK ||
+	    (s = set_servers(opts, o->server)) != NATS_OK ||
 	    (s = natsOptions_SetMaxReconnect(opts, -1)) != NATS_OK ||
 	    (s = natsOptions_SetReconnectWait(opts, 500)) != NATS_OK ||
 	    (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, o)) !=
 	    NATS_OK ||
 	    (s = natsOptions_SetReconnectedCB(opts, on_reconnected, o)) !=
 	    NATS_OK ||
-	    (acks != NULL && (s = natsOptions_SetErrorHandler(opts,
-	    on_async_error, acks)) != NATS_OK))
+	    (s = natsOptions_SetErrorHandler(opts, on_async_error, o)) !=
+	    NATS_OK)
 		goto fail;
 	if ((o->creds != NULL && set_credentials(opts, o->creds) < 0) ||
 	    (o->ca != NULL && load_ca(opts, o->ca) < 0)) {
@@ -370,26 +444,6 @@ on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 	natsMsg_Destroy(m);
 }
 
-/* The library's thread: the server refused something of ours (a subject
- * these credentials may not publish to). */
-static void
-on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus s,
-    void *arg)
-{
-	struct acks *a = arg;
-	const char *text = NULL;
-
-	(void)sub;
-	if (s != NATS_NOT_PERMITTED)
-		return;
-	natsConnection_GetLastError(nc, &text);
-	pthread_mutex_lock(&a->mu);
-	if (a->fatal[0] == '\0')
-		snprintf(a->fatal, sizeof a->fatal, "%s", text != NULL ? text :
-		    natsStatus_GetText(s));
-	pthread_mutex_unlock(&a->mu);
-}
-
 static size_t check_acks(struct pub *);
 
 /* Hand m to the library, waiting while MAX_IN_FLIGHT are unacknowledged
@@ -421,6 +475,16 @@ check_acks(struct pub *p)
 	int failing;
 	char why[256];
 
+	pthread_mutex_lock(&p->o->mu);
+	if (p->o->refused[0] != '\0') {
+		/* the server's answers to what we sent before its ping: every
+		 * refusal of ours, not just the first to come */
+		pthread_mutex_unlock(&p->o->mu);
+		natsConnection_FlushTimeout(p->c.nc, 1000);
+		pthread_mutex_lock(&p->o->mu);
+		errx(1, "%s: %s", p->o->shown, p->o->refused);
+	}
+	pthread_mutex_unlock(&p->o->mu);
 	pthread_mutex_lock(&a->mu);
 	if (a->fatal[0] != '\0')
 		errx(1, "%s: %s", p->o->shown, a->fatal);
@@ -735,13 +799,16 @@ cmd_sub(int argc, char **argv, struct common *o)
 	    NULL, &code)) != NATS_OK) {
 		warnx("%s: stream %s: %s", o->shown, so.stream,
 		    code == JSStreamNotFoundErr ? "no such stream" :
-		    natsStatus_GetText(s));
+		    why(o, natsStatus_GetText(s)));
 		disconnect_bus(&cn);
 		return 1;
 	}
 	if (si != NULL) {
+		/* one subject; or none, a stream that sources others */
 		if (si->Config->SubjectsLen == 1)
 			so.filter = subj = xstrdup(si->Config->Subjects[0]);
+		else if (si->Config->SubjectsLen == 0)
+			so.filter = subj = xstrdup(">");
 		jsStreamInfo_Destroy(si);
 		if (so.filter == NULL) {
 			warnx("%s: stream %s has several subjects: give one "
@@ -755,7 +822,7 @@ cmd_sub(int argc, char **argv, struct common *o)
 	if (s != NATS_OK) {
 		warnx("%s: stream %s, consumer %s: %s", o->shown, so.stream,
 		    so.durable, code == JSStreamNotFoundErr ? "no such stream" :
-		    natsStatus_GetText(s));
+		    why(o, natsStatus_GetText(s)));
 		disconnect_bus(&cn);
 		return 1;
 	}
@@ -770,7 +837,7 @@ cmd_sub(int argc, char **argv, struct common *o)
 			continue;
 		}
 		if (s != NATS_OK) {
-			warnx("%s: %s", o->shown, natsStatus_GetText(s));
+			warnx("%s: %s", o->shown, why(o, natsStatus_GetText(s)));
 			status = 1;
 			break;
 		}
@@ -832,6 +899,48 @@ cmd_sub(int argc, char **argv, struct common *o)
 
 /* ---- stream ---- */
 
+/* A stream's sources: other streams it copies, on leaf nodes' JetStream
+ * domains, fetched whenever their link is up. */
+#define MAX_SOURCES 256
+
+struct sources {
+	jsStreamSource src[MAX_SOURCES], *ptr[MAX_SOURCES];
+	jsExternalStream ext[MAX_SOURCES];
+	char api[MAX_SOURCES][160], deliver[MAX_SOURCES][160];
+};
+
+/* --source NAME@DOMAIN[:FILTER],...: the stream NAME of the JetStream
+ * domain DOMAIN (a site's leaf node), only subjects matching FILTER; its
+ * messages come to deliver.DOMAIN.>, which the site's account may
+ * publish to (scripts/nats/accounts.conf). list is cut up in place. */
+static void
+parse_sources(struct sources *s, char *list, jsStreamConfig *cfg)
+{
+	int n = 0;
+
+	for (char *t = strtok(list, ","); t != NULL; t = strtok(NULL, ",")) {
+		char *at = strchr(t, '@'), *colon;
+		if (at == NULL || at == t || at[1] == '\0')
+			cli_usage_error("--source: NAME@DOMAIN[:FILTER]: '%s'", t);
+		if (n == MAX_SOURCES)
+			cli_usage_error("--source: more than %d", MAX_SOURCES);
+		*at++ = '\0';
+		if ((colon = strchr(at, ':')) != NULL)
+			*colon++ = '\0';
+		snprintf(s->api[n], sizeof s->api[n], "$JS.%s.API", at);
+		snprintf(s->deliver[n], sizeof s->deliver[n], "deliver.%s", at);
+		s->ext[n].APIPrefix = s->api[n];
+		s->ext[n].DeliverPrefix = s->deliver[n];
+		s->src[n].Name = t;
+		s->src[n].FilterSubject = colon;
+		s->src[n].External = &s->ext[n];
+		s->ptr[n] = &s->src[n];
+		n++;
+	}
+	cfg->Sources = s->ptr;
+	cfg->SourcesLen = n;
+}
+
 static int
 cmd_stream(int argc, char **argv, struct common *o)
 {
@@ -843,13 +952,15 @@ cmd_stream(int argc, char **argv, struct common *o)
 		{ "max-bytes", required_argument, NULL, 'B' },
 		{ "replicas", required_argument, NULL, 'r' },
 		{ "work-queue", no_argument, NULL, 'q' },
+		{ "source", required_argument, NULL, 'o' },
 		{ "creds", required_argument, NULL, 'C' },
 		{ "tls-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	const char *what = argc > 1 ? argv[1] : "", *stream = NULL;
 	const char *subjects[64];
-	char *list = NULL;
+	char *list = NULL, *sources = NULL;
+	static struct sources src;
 	jsStreamConfig cfg;
 	jsStreamInfo *si = NULL;
 	jsErrCode code = 0;
@@ -871,6 +982,7 @@ cmd_stream(int argc, char **argv, struct common *o)
 		case 'r': cfg.Replicas = cli_long("--replicas", optarg, 1, 5);
 			break;
 		case 'q': cfg.Retention = js_WorkQueuePolicy; break;
+		case 'o': sources = xstrdup(optarg); break;
 		case 'C': o->creds = optarg; break;
 		case 'A': o->ca = optarg; break;
 		case 'h': usage(0);
@@ -882,8 +994,8 @@ cmd_stream(int argc, char **argv, struct common *o)
 		cli_usage_error("stream: add, info or rm");
 	if (o->server == NULL || stream == NULL)
 		cli_usage_error("stream: --server and --stream are needed");
-	if (strcmp(what, "add") == 0 && list == NULL)
-		cli_usage_error("stream add: --subjects are needed");
+	if (strcmp(what, "add") == 0 && list == NULL && sources == NULL)
+		cli_usage_error("stream add: --subjects or --source are needed");
 	for (char *t = list != NULL ? strtok(list, ",") : NULL; t != NULL &&
 	    n < 64; t = strtok(NULL, ","))
 		subjects[n++] = t;
@@ -894,6 +1006,8 @@ cmd_stream(int argc, char **argv, struct common *o)
 	cfg.Name = stream;
 	cfg.Subjects = subjects;
 	cfg.SubjectsLen = n;
+	if (sources != NULL)
+		parse_sources(&src, sources, &cfg);
 	if (strcmp(what, "add") == 0)
 		s = js_AddStream(&si, cn.js, &cfg, NULL, &code);
 	else if (strcmp(what, "info") == 0)
@@ -903,7 +1017,7 @@ cmd_stream(int argc, char **argv, struct common *o)
 	if (s != NATS_OK) {
 		warnx("%s: stream %s: %s", o->shown, stream,
 		    code == JSStreamNotFoundErr ? "no such stream" :
-		    nats_GetLastError(NULL));
+		    why(o, nats_GetLastError(NULL)));
 		status = 1;
 	} else if (si != NULL) {
 		printf("stream,subjects,messages,bytes,first_seq,last_seq,"
@@ -920,6 +1034,7 @@ cmd_stream(int argc, char **argv, struct common *o)
 	}
 	jsStreamInfo_Destroy(si);
 	free(list);
+	free(sources);
 	disconnect_bus(&cn);
 	return status;
 }
@@ -927,7 +1042,7 @@ cmd_stream(int argc, char **argv, struct common *o)
 int
 main(int argc, char **argv)
 {
-	struct common o = { 0 };
+	struct common o = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	const char *cmd;
 	int status;
 

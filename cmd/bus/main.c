@@ -15,9 +15,11 @@
 #include <nats/nats.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -710,7 +712,7 @@ static int
 run_exec(const char *cmd, const char *header, natsMsg **msgs, int n)
 {
 	int fd[2], status;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	FILE *fp;
 
 	if (pipe(fd) < 0 || (pid = fork()) < 0) {
@@ -718,6 +720,11 @@ run_exec(const char *cmd, const char *header, natsMsg **msgs, int n)
 		return -1;
 	}
 	if (pid == 0) {
+		/* if we die (a worker killed), CMD is told to stop, not
+		 * left to store a batch cut short */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)        /* died before that */
+			_exit(128 + SIGTERM);
 		dup2(fd[0], 0);
 		close(fd[0]);
 		close(fd[1]);
@@ -736,6 +743,37 @@ run_exec(const char *cmd, const char *header, natsMsg **msgs, int n)
 		;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
 	    WTERMSIG(status);
+}
+
+/* After a failed request about stream: 1 when it may pass (a node down,
+ * a leader being elected: said once, a second waited), 0 when not
+ * (said). */
+static int
+may_wait(struct common *o, natsStatus s, jsErrCode code, int *waiting,
+    const char *stream)
+{
+	const char *text = nats_GetLastError(NULL);
+	int refused;
+
+	if (code == JSStreamNotFoundErr) {
+		warnx("%s: stream %s: no such stream", o->shown, stream);
+		return 0;
+	}
+	pthread_mutex_lock(&o->mu);
+	refused = o->refused[0] != '\0';
+	pthread_mutex_unlock(&o->mu);
+	if (text == NULL || *text == '\0')
+		text = natsStatus_GetText(s);
+	if (refused || s == NATS_CONNECTION_CLOSED ||
+	    !passing(code) || (code == 0 && s != NATS_TIMEOUT &&
+	    s != NATS_NO_RESPONDERS)) {
+		warnx("%s: stream %s: %s", o->shown, stream, why(o, text));
+		return 0;
+	}
+	if (!(*waiting)++)
+		warnx("%s: stream %s: %s: waiting", o->shown, stream, text);
+	sleep(1);
+	return 1;
 }
 
 static int
@@ -763,7 +801,7 @@ cmd_sub(int argc, char **argv, struct common *o)
 	jsStreamInfo *si = NULL;
 	int64_t idle = 0;
 	natsStatus s;
-	int c, status = 0;
+	int c, status = 0, waiting = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -795,14 +833,12 @@ cmd_sub(int argc, char **argv, struct common *o)
 	jso.Config.AckWait = so.ack_wait_ms * 1000000;
 	/* without a filter, the stream's subject (one: a stream of several
 	 * takes a --subject) */
-	if (so.filter == NULL && (s = js_GetStreamInfo(&si, cn.js, so.stream,
-	    NULL, &code)) != NATS_OK) {
-		warnx("%s: stream %s: %s", o->shown, so.stream,
-		    code == JSStreamNotFoundErr ? "no such stream" :
-		    why(o, natsStatus_GetText(s)));
-		disconnect_bus(&cn);
-		return 1;
-	}
+	while (so.filter == NULL && (s = js_GetStreamInfo(&si, cn.js,
+	    so.stream, NULL, &code)) != NATS_OK)
+		if (!may_wait(o, s, code, &waiting, so.stream)) {
+			disconnect_bus(&cn);
+			return 1;
+		}
 	if (si != NULL) {
 		/* one subject; or none, a stream that sources others */
 		if (si->Config->SubjectsLen == 1)
@@ -817,15 +853,12 @@ cmd_sub(int argc, char **argv, struct common *o)
 			return 1;
 		}
 	}
-	s = js_PullSubscribe(&sub, cn.js, so.filter, so.durable, NULL, &jso,
-	    &code);
-	if (s != NATS_OK) {
-		warnx("%s: stream %s, consumer %s: %s", o->shown, so.stream,
-		    so.durable, code == JSStreamNotFoundErr ? "no such stream" :
-		    why(o, natsStatus_GetText(s)));
-		disconnect_bus(&cn);
-		return 1;
-	}
+	while ((s = js_PullSubscribe(&sub, cn.js, so.filter, so.durable, NULL,
+	    &jso, &code)) != NATS_OK)
+		if (!may_wait(o, s, code, &waiting, so.stream)) {
+			disconnect_bus(&cn);
+			return 1;
+		}
 	for (;;) {
 		natsMsgList list = { 0 };
 		const char *h;
@@ -836,11 +869,22 @@ cmd_sub(int argc, char **argv, struct common *o)
 				break;
 			continue;
 		}
-		if (s != NATS_OK) {
+		if (s != NATS_OK && (s == NATS_CONNECTION_CLOSED ||
+		    s == NATS_NOT_PERMITTED || !passing(code))) {
 			warnx("%s: %s", o->shown, why(o, natsStatus_GetText(s)));
 			status = 1;
 			break;
 		}
+		if (s != NATS_OK) {     /* a node down, a leader elected */
+			if (!waiting++)
+				warnx("%s: %s: waiting", o->shown,
+				    natsStatus_GetText(s));
+			sleep(1);
+			continue;
+		}
+		if (waiting)
+			warnx("%s: fetching again", o->shown);
+		waiting = 0;
 		idle = 0;
 		if (natsMsgHeader_Get(list.Msgs[0], "Csv-Header", &h) != NATS_OK)
 			h = NULL;
@@ -1021,15 +1065,19 @@ cmd_stream(int argc, char **argv, struct common *o)
 		status = 1;
 	} else if (si != NULL) {
 		printf("stream,subjects,messages,bytes,first_seq,last_seq,"
-		    "consumers\n%s,\"", si->Config->Name);
+		    "consumers,leader\n%s,\"", si->Config->Name);
 		for (int i = 0; i < si->Config->SubjectsLen; i++)
 			printf("%s%s", i ? "," : "", si->Config->Subjects[i]);
-		printf("\",%llu,%llu,%llu,%llu,%lld\n",
+		printf("\",%llu,%llu,%llu,%llu,%lld",
 		    (unsigned long long)si->State.Msgs,
 		    (unsigned long long)si->State.Bytes,
 		    (unsigned long long)si->State.FirstSeq,
 		    (unsigned long long)si->State.LastSeq,
 		    (long long)si->State.Consumers);
+		/* the server that takes the stream's writes: the one to kill
+		 * to see a cluster elect another */
+		printf(",%s\n", si->Cluster != NULL && si->Cluster->Leader !=
+		    NULL ? si->Cluster->Leader : "");
 		cli_check_write(stdout, "stdout");
 	}
 	jsStreamInfo_Destroy(si);

@@ -197,8 +197,10 @@ install: all
 		cp -f $(PGEXT) $(DESTDIR)$(LIBDIR)/; fi
 	for m in $(MANS); do \
 		s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
-	mkdir -p $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/rules
+	mkdir -p $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/rules \
+		$(DESTDIR)$(SHAREDIR)/nats
 	cp -f scripts/cron/* $(DESTDIR)$(SHAREDIR)/cron/
+	cp -f scripts/nats/* $(DESTDIR)$(SHAREDIR)/nats/
 	cp -f scripts/rules/* $(DESTDIR)$(SHAREDIR)/rules/
 	cp -f scripts/plot-* $(DESTDIR)$(SHAREDIR)/
 

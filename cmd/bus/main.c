@@ -155,6 +155,21 @@ why(struct common *o, const char *otherwise)
 	return buf;
 }
 
+/* The library's words for its last error (an SSL error says which),
+ * else the status's. */
+static const char *
+last_error(natsStatus s)
+{
+	const char *text = nats_GetLastError(NULL), *p;
+
+	if (text == NULL || *text == '\0')
+		return natsStatus_GetText(s);
+	/* without the library's "(conn.c:733): ", its source line */
+	if (text[0] == '(' && (p = strstr(text, "): ")) != NULL)
+		text = p + 3;
+	return text;
+}
+
 static volatile int closing;   /* our own close: not a drop to say */
 
 static void
@@ -265,7 +280,7 @@ connect_bus(struct conn *c, struct common *o, int wait, struct acks *acks)
 	natsOptions_Destroy(opts);
 	return 0;
 fail:
-	warnx("%s: %s", o->shown, natsStatus_GetText(s));
+	warnx("%s: %s", o->shown, last_error(s));
 	natsOptions_Destroy(opts);
 	natsConnection_Destroy(c->nc);
 	c->nc = NULL;
@@ -275,10 +290,15 @@ fail:
 static int
 load_ca(natsOptions *opts, const char *path)
 {
-	natsStatus s = natsOptions_LoadCATrustedCertificates(opts, path);
+	natsStatus s;
 
-	if (s != NATS_OK) {
-		warnx("%s: %s", path, natsStatus_GetText(s));
+	if (access(path, R_OK) < 0) {   /* its own words for a missing file */
+		warn("%s", path);
+		return -1;
+	}
+	if ((s = natsOptions_LoadCATrustedCertificates(opts, path)) !=
+	    NATS_OK) {
+		warnx("%s: %s", path, last_error(s));
 		return -1;
 	}
 	return 0;
@@ -752,7 +772,7 @@ static int
 may_wait(struct common *o, natsStatus s, jsErrCode code, int *waiting,
     const char *stream)
 {
-	const char *text = nats_GetLastError(NULL);
+	const char *text = last_error(s);
 	int refused;
 
 	if (code == JSStreamNotFoundErr) {
@@ -762,8 +782,6 @@ may_wait(struct common *o, natsStatus s, jsErrCode code, int *waiting,
 	pthread_mutex_lock(&o->mu);
 	refused = o->refused[0] != '\0';
 	pthread_mutex_unlock(&o->mu);
-	if (text == NULL || *text == '\0')
-		text = natsStatus_GetText(s);
 	if (refused || s == NATS_CONNECTION_CLOSED ||
 	    !passing(code) || (code == 0 && s != NATS_TIMEOUT &&
 	    s != NATS_NO_RESPONDERS)) {
@@ -1061,7 +1079,7 @@ cmd_stream(int argc, char **argv, struct common *o)
 	if (s != NATS_OK) {
 		warnx("%s: stream %s: %s", o->shown, stream,
 		    code == JSStreamNotFoundErr ? "no such stream" :
-		    why(o, nats_GetLastError(NULL)));
+		    why(o, last_error(s)));
 		status = 1;
 	} else if (si != NULL) {
 		printf("stream,subjects,messages,bytes,first_seq,last_seq,"

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "avinput.h"
+#include "cli.h"
 
 /* Longest wait between two reconnection attempts, seconds. */
 #define BACKOFF_MAX 30.0
@@ -93,4 +94,12 @@ avin_backoff(const char *name, int n)
 		delay = BACKOFF_MAX;
 	warnx("%s: trying again in %.1f s", name, delay);
 	usleep((useconds_t)(delay * 1e6));
+}
+
+const char *
+avin_transport(const char *arg)
+{
+	if (strcmp(arg, "udp") != 0 && strcmp(arg, "tcp") != 0)
+		cli_usage_error("--rtsp-transport: udp or tcp: '%s'", arg);
+	return arg;
 }

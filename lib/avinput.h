@@ -25,6 +25,10 @@ int avin_open(AVFormatContext **fmt, const struct avin_opts *o);
  * discarded; -1 after saying why if there is none. */
 int avin_video_stream(AVFormatContext *fmt, const char *name);
 
+/* --rtsp-transport's argument, checked: "udp" or "tcp", else a usage
+ * error (status 2). */
+const char *avin_transport(const char *arg);
+
 /* Is name a network URL or capture device rather than a file? */
 int avin_is_live(const char *name, const char *format);
 

@@ -251,13 +251,7 @@ cmd_forward(int argc, char **argv)
 		case 'F': o.to_format = optarg; break;
 		case 't': o.in.timeout = cli_seconds("--timeout", optarg, 0.1,
 		    3600); break;
-		case 'r':
-			if (strcmp(optarg, "udp") != 0 &&
-			    strcmp(optarg, "tcp") != 0)
-				cli_usage_error("--rtsp-transport: udp or tcp: "
-				    "'%s'", optarg);
-			o.in.rtsp_transport = optarg;
-			break;
+		case 'r': o.in.rtsp_transport = avin_transport(optarg); break;
 		case 'f': o.in.format = optarg; break;
 		case 'e': events = optarg; break;
 		case 'h': usage(0);

@@ -462,13 +462,7 @@ cmd_record(int argc, char **argv)
 		case 'm': o.max_size = cli_bytes("--max-size", optarg); break;
 		case 't': o.in.timeout = cli_seconds("--timeout", optarg, 0.1,
 		    3600); break;
-		case 'r':
-			if (strcmp(optarg, "udp") != 0 &&
-			    strcmp(optarg, "tcp") != 0)
-				cli_usage_error("--rtsp-transport: udp or tcp: "
-				    "'%s'", optarg);
-			o.in.rtsp_transport = optarg;
-			break;
+		case 'r': o.in.rtsp_transport = avin_transport(optarg); break;
 		case 'f': o.in.format = optarg; break;
 		case 'S': o.fsync = 1; break;
 		case 'R': o.retry_for = cli_seconds("--retry-for", optarg, 1e-3,

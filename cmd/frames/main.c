@@ -153,11 +153,7 @@ parse_option(int c, const char *arg, struct options *opt)
 	case OPT_TIMEOUT:
 		opt->timeout = cli_double("--timeout", arg, 0.1, 86400);
 		break;
-	case OPT_RTSP_TRANSPORT:
-		if (strcmp(arg, "udp") != 0 && strcmp(arg, "tcp") != 0)
-			cli_usage_error("--rtsp-transport: udp or tcp: '%s'",
-			    arg);
-		opt->rtsp_transport = arg;
+	case OPT_RTSP_TRANSPORT: opt->rtsp_transport = avin_transport(arg);
 		break;
 	case OPT_FORMAT: opt->format = arg; break;
 	case OPT_SKIP_BAD: opt->skip_bad = 1; break;

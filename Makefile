@@ -91,14 +91,16 @@ MANS = $(wildcard man/*.[15])
 PG_SERVER_INC := $(shell $(PKG_CONFIG) --variable=includedir_server libpq \
 	2>/dev/null; pg_config --includedir-server 2>/dev/null)
 PG_SERVER_INC := $(firstword $(wildcard $(addsuffix /postgres.h,$(PG_SERVER_INC))))
-PGEXT_SRC = cmd/tsstore/pg/tsstore_pg.c lib/tschunk.c lib/decval.c lib/xalloc.c
+PGEXT_SRC = cmd/tsstore/pg/tsstore_pg.c lib/tschunk.c lib/decval.c lib/num.c \
+	lib/xalloc.c
 # not the sanitizers' flags: the server that loads it has no sanitizer
 # runtime (make asan's tests load this same library)
 PGEXT_CFLAGS = -O2 -g $(WARN)
 ifneq ($(PG_SERVER_INC),)
 PGEXT = $(B)/lib/toolchain/tsstore_pg.so
 endif
-$(B)/lib/toolchain/tsstore_pg.so: $(PGEXT_SRC) lib/tschunk.h lib/decval.h lib/xalloc.h
+$(B)/lib/toolchain/tsstore_pg.so: $(PGEXT_SRC) lib/tschunk.h lib/decval.h lib/num.h \
+		lib/xalloc.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -shared -fPIC $(PGEXT_CFLAGS) \
 		-I$(dir $(PG_SERVER_INC)) -Ilib -o $@ $(PGEXT_SRC)

@@ -1,4 +1,5 @@
 #include "csvio.h"
+#include "num.h"
 #include "xalloc.h"
 
 #include <csv.h>
@@ -758,16 +759,10 @@ csvin_field_len(const struct csv_in *r, size_t col)
 int
 csvin_double(struct csv_in *r, size_t col, double *out)
 {
-	const char *s = csvin_field(r, col);
-	char *end;
+	int status = num_parse(csvin_field(r, col), csvin_field_len(r, col),
+	    out);
 
-	errno = 0;
-	*out = strtod(s, &end);
-	if (end == s || *end != '\0')
-		return csvin_field_error(r, col, "not a number");
-	if (!isfinite(*out) || errno == ERANGE)
-		return csvin_field_error(r, col, "not a finite number");
-	return 0;
+	return status == 0 ? 0 : csvin_field_error(r, col, num_error(status));
 }
 
 const char *

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "decval.h"
+#include "num.h"
 
 static const double pow10_exact[DECVAL_MAX_DECIMALS + 1] = {
 	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
@@ -20,16 +21,11 @@ is_digit(char c)
 static int
 parse_as_double(const char *s, size_t len, struct decval *out)
 {
-	char buf[512];
 	double d;
+	int status = num_parse(s, len, &d);
 
-	if (len >= sizeof buf)
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	d = strtod(buf, NULL);
-	if (!isfinite(d))
-		return -1;
+	if (status < 0)
+		return status;  /* 1e-400 is not 0: the same in every program */
 	memcpy(&out->digits, &d, sizeof d);
 	out->decimals = 0;
 	out->flags = DECVAL_DOUBLE;
@@ -81,7 +77,7 @@ decval_parse(const char *s, size_t len, struct decval *out)
 		}
 	}
 	if (!any)
-		return -1;
+		return NUM_SYNTAX;
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		i++;
 		if (parse_exponent(s, len, &i, &exp) < 0)

@@ -30,8 +30,9 @@ struct decval {
 	uint8_t flags;          /* DECVAL_* */
 };
 
-/* Parse s[0..len): [+-]digits[.digits][e[+-]digits] (".5" and "5." too).
- * 0, or -1 if it is not a finite number (NaN, inf, hex, junk, overflow). */
+/* Parse s[0..len): [+-]digits[.digits][e[+-]digits] (".5" and "5." too),
+ * the grammar of num.h. 0, NUM_SYNTAX (NaN, inf, hex, junk) or NUM_RANGE
+ * (beyond what a double holds, as num_parse says). */
 int decval_parse(const char *s, size_t len, struct decval *out);
 /* The text as described above; returns its length. */
 size_t decval_format(struct decval v, char buf[DECVAL_BUFSZ]);

@@ -105,9 +105,12 @@ read_row(struct csv_in *in, const struct columns *c, const char *kind,
 			    "a frame row, but no score column for its count");
 		if (csvin_double(in, (size_t)c->score, &count) < 0)
 			return -1;
-		if (count < 0 || count != floor(count) || count > 1e9)
+		if (count < 0 || count != floor(count))
 			return csvin_field_error(in, (size_t)c->score,
 			    "a frame row's count is a whole number");
+		if (count > 1e9)        /* no camera sees more */
+			return csvin_field_error(in, (size_t)c->score,
+			    "a frame row's count is too large (over 10^9)");
 		r->count = (long)count;
 	}
 	return 0;

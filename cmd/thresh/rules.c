@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "num.h"
 #include "thresh.h"
 #include "xalloc.h"
 
@@ -48,12 +49,7 @@ bad_rule(const struct rule_src *src, const char *fmt, ...)
 static int
 parse_number(const char *s, double *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return end != s && *end == '\0' && errno != ERANGE && isfinite(*out)
-	    ? 0 : -1;
+	return num_parse(s, strlen(s), out) == 0 ? 0 : -1;
 }
 
 const char *
@@ -103,9 +99,16 @@ parse_cond(const struct rule_src *src, const char *term, struct cond *c)
 	size_t at = strcspn(term, "<>=!~"), oplen;
 	int op = parse_cmp(term + at, &oplen);
 
+	size_t run = strspn(term + at, "<>=!~");
+
 	if (at == 0 || op < 0)
 		bad_rule(src, "when: expected COLUMN OP VALUE (OP one of = != "
 		    "< <= > >= ~): \"%s\"", term);
+	/* "v=>3" or "v==9" would be "=" with the value ">3": a rule that
+	 * never fires */
+	if (run != oplen)
+		bad_rule(src, "when: unknown operator \"%.*s\" (one of = != < "
+		    "<= > >= ~): \"%s\"", (int)run, term + at, term);
 	c->col = xstrdup(term);
 	c->col[at] = '\0';
 	c->op = (enum cmp)op;

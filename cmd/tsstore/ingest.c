@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "num.h"
 #include "tsstore.h"
 #include "writer.h"
 #include "xalloc.h"
@@ -225,10 +226,12 @@ parse_value(struct ingest *g, int col, struct decval *v)
 	const char *f = csvin_field(g->in, (size_t)col);
 	size_t len = csvin_field_len(g->in, (size_t)col);
 
-	if (decval_parse(f, len, v) == 0)
+	int status = decval_parse(f, len, v);
+
+	if (status == 0)
 		return 0;
 	return csvin_field_error(g->in, (size_t)col, len == 0 ? "empty" :
-	    "not a finite number");
+	    num_error(status));
 }
 
 /* One row into the writer; -1 with csvin_error() set if it is bad. */

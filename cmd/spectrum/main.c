@@ -619,6 +619,13 @@ fix_rate(struct state *st, struct series *s)
 static void
 take(struct state *st, struct series *s, ts_us t, double v)
 {
+	/* as feed() does: a sample not after the last is skipped, and
+	 * counted (input in reverse order once went unsaid) */
+	if (s->rate == 0 && s->nprobe > 0 &&
+	    t <= s->probe_t[s->nprobe - 1]) {
+		st->late++;
+		return;
+	}
 	if (s->windows == 0 && (s->first_t == 0 || t < s->first_t))
 		s->first_t = t;
 	if (s->rate > 0) {
@@ -704,7 +711,10 @@ say_short(struct state *st)
 	struct short_series sh = { 0, 0, 0 };
 
 	series_map_each(&st->map, count_short, &sh);
-	if (sh.n > 0 && sh.n == sh.all)
+	if (sh.n > 0 && sh.n == sh.all && st->late > 0)
+		warnx("%s: no series filled a window of %g s: is the input in "
+		    "time order?", csvin_name(st->in), st->opt->window);
+	else if (sh.n > 0 && sh.n == sh.all)
 		warnx("%s: no series filled a window of %g s (%ld series, the "
 		    "longest %.2f s long): give a shorter --window",
 		    csvin_name(st->in), st->opt->window, sh.all, sh.longest);

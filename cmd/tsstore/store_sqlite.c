@@ -790,14 +790,33 @@ apply_limits(struct sqlite_store *s)
 	return v != NULL ? apply_max_bytes(s, atoll(v)) : 0;
 }
 
+/* Open, make WAL, check or write the format: 0, or -1 (s->base.err). */
+static int
+open_once(struct sqlite_store *s, const char *path, enum store_mode mode,
+    int busy_ms)
+{
+	int flags = SQLITE_OPEN_READWRITE |
+	    (mode != STORE_OPEN ? SQLITE_OPEN_CREATE : 0);
+
+	s->base.err[0] = '\0';
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(s->db, busy_ms) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
+	    " PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    check_format(s, mode) < 0 || apply_limits(s) < 0) {
+		if (s->base.err[0] == '\0')
+			fail(s);
+		return -1;
+	}
+	return 0;
+}
+
 struct store *
 store_sqlite_open(const char *path, enum store_mode mode, int busy_ms,
     char *err, size_t errsz)
 {
 	struct sqlite_store *s = xcalloc(1, sizeof *s);
 	struct stat sb;
-	int flags = SQLITE_OPEN_READWRITE |
-	    (mode != STORE_OPEN ? SQLITE_OPEN_CREATE : 0);
 
 	s->base.ops = &sqlite_ops;
 	s->base.name = path;
@@ -807,16 +826,21 @@ store_sqlite_open(const char *path, enum store_mode mode, int busy_ms,
 		free(s);
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(s->db, busy_ms) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
-	    " PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
-	    check_format(s, mode) < 0 || apply_limits(s) < 0) {
-		if (s->base.err[0] == '\0')
-			fail(s);
-		snprintf(err, errsz, "%s", s->base.err);
-		sq_close(&s->base);
-		return NULL;
+	/* A new file that other processes are making too can refuse the
+	 * switch to WAL, or a first read, at once (SQLITE_BUSY without the
+	 * busy handler): 8 first ingests at once failed now and then with
+	 * "database is locked". Opening waits as any write does. */
+	for (int waited = 0; open_once(s, path, mode, busy_ms) < 0;
+	    waited += 10) {
+		int busy = (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY;
+		sqlite3_close(s->db);
+		s->db = NULL;
+		if (!busy || waited >= busy_ms) {
+			snprintf(err, errsz, "%s", s->base.err);
+			free(s);
+			return NULL;
+		}
+		usleep(10000);
 	}
 	return &s->base;
 }

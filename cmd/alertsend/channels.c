@@ -27,10 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "alertsend.h"
+#include "xalloc.h"
 
 #define ZERO_TIME "0001-01-01T00:00:00Z"     /* Alertmanager's "not set" */
 
@@ -106,21 +108,74 @@ notification_json(const char *sub, const struct event *ev, int n)
 	return text;
 }
 
+/* The length of fd's file up to its last newline: a line a crash cut
+ * short is not a line (its delivery was never marked sent and comes
+ * again). */
+static off_t
+last_good_line(int fd)
+{
+	char buf[4096];
+	struct stat sb;
+	off_t end;
+
+	if (fstat(fd, &sb) < 0)
+		return -1;
+	for (end = sb.st_size; end > 0;) {
+		size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
+		ssize_t got = pread(fd, buf, n, end - (off_t)n);
+		if (got != (ssize_t)n)
+			return -1;
+		for (size_t i = n; i > 0; i--)
+			if (buf[i - 1] == '\n')
+				return end - (off_t)n + (off_t)i;
+		end -= (off_t)n;
+	}
+	return 0;
+}
+
+/* Append json and a newline, all of it and synced, or nothing: a write
+ * cut short (a full disk) is taken back to the last whole line, so the
+ * JSON lines stay lines and the delivery is tried again; the error is
+ * the one that stopped it. */
 static int
 send_file(const char *target, const char *json, char *err, size_t errsz)
 {
-	int fd = open(target, O_WRONLY | O_APPEND | O_CREAT, 0644);
-	size_t len = strlen(json);
-	int rc = 0;
+	int fd = open(target, O_RDWR | O_APPEND | O_CREAT, 0644), saved;
+	size_t len = strlen(json), done = 0;
+	char *line;
+	off_t good;
 
-	if (fd < 0 || write(fd, json, len) != (ssize_t)len ||
-	    write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+	if (fd < 0) {
 		snprintf(err, errsz, "%s: %s", target, strerror(errno));
-		rc = -1;
+		return -1;
 	}
-	if (fd >= 0)
+	if ((good = last_good_line(fd)) < 0 || ftruncate(fd, good) < 0) {
+		snprintf(err, errsz, "%s: %s", target, strerror(errno));
 		close(fd);
-	return rc;
+		return -1;
+	}
+	line = xmalloc(len + 1);
+	memcpy(line, json, len);
+	line[len++] = '\n';
+	while (done < len) {
+		ssize_t n = write(fd, line + done, len - done);
+		if (n == 0)
+			errno = ENOSPC; /* no errno of its own */
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	free(line);
+	if (done == len && fsync(fd) == 0) {
+		close(fd);
+		return 0;
+	}
+	saved = errno;          /* write()'s or fsync()'s */
+	if (ftruncate(fd, good) == 0)
+		fsync(fd);
+	close(fd);
+	snprintf(err, errsz, "%s: %s", target, strerror(saved));
+	return -1;
 }
 
 #define HTTP_TIMEOUT_S 10

@@ -33,6 +33,7 @@ struct options {
 	ts_us max_age;          /* --max-age: a delivery older is given up */
 	const char *sendmail;   /* --sendmail: the email channel's program */
 	const char *rate;       /* --rate: for subscribers without their own */
+	double timeout;         /* --timeout: seconds a delivery may take */
 };
 extern struct options policy;
 

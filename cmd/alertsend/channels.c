@@ -13,7 +13,7 @@
  *            JSON on its standard input, the first alert's fields in
  *            ALERT_* variables; exit status 0 is delivered
  *   email    a plain-text mail to the target address through --sendmail
- *            (default "/usr/sbin/sendmail -t"), headers free of line breaks
+ *            (default "/usr/sbin/sendmail -t -i"), headers free of line breaks
  *   syslog   a line per alert to a syslog socket or collector (syslog.c)
  *
  * A secret (a webhook's bearer token) is read from a file or the
@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "alertsend.h"
+#include "tstime.h"
 #include "xalloc.h"
 
 #define ZERO_TIME "0001-01-01T00:00:00Z"     /* Alertmanager's "not set" */
@@ -178,7 +180,6 @@ send_file(const char *target, const char *json, char *err, size_t errsz)
 	return -1;
 }
 
-#define HTTP_TIMEOUT_S 10
 
 /* The secret a subscriber names, or NULL with the reason in err. */
 static char *
@@ -246,7 +247,7 @@ send_webhook(const struct subscriber_info *s, const char *json, char *err,
 	curl_easy_setopt(c, CURLOPT_URL, s->target);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(policy.timeout * 1000));
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
@@ -294,6 +295,46 @@ exec_child(int in, char **argv, const struct subscriber_info *s,
 	_exit(127);
 }
 
+/* Feed input to the child pid on fd (a program that does not read it is
+ * its own business) and wait for it, at most --timeout in all: a hung
+ * program (or sendmail) must not hold up every other subscriber. 0 with
+ * its status, or -1 when the time ran out and its process group was
+ * killed. */
+static int
+finish_child(pid_t pid, int fd, const char *input, size_t len, int *status)
+{
+	double deadline = ts_elapsed() + policy.timeout;
+	size_t done = 0;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (done < len && ts_elapsed() < deadline) {
+		struct pollfd p = { fd, POLLOUT, 0 };
+		ssize_t w;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		if ((w = write(fd, input + done, len - done)) < 0)
+			break;          /* EPIPE: it stopped reading */
+		done += (size_t)w;
+	}
+	close(fd);
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR) {
+			*status = 1 << 8;       /* cannot be: as a failure */
+			return 0;
+		}
+		if (ts_elapsed() >= deadline)
+			break;
+		usleep(10000);
+	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
 /* Run cmdline (split at spaces, no shell) with input on its stdin. */
 static int
 run_program(const char *cmdline, const char *input,
@@ -317,19 +358,17 @@ run_program(const char *cmdline, const char *input,
 	}
 	if (pid == 0) {
 		close(fd[1]);
+		setpgid(0, 0);  /* its own group: a timeout kills all of it */
 		exec_child(fd[0], argv, s, &ev[0], n);
 	}
+	setpgid(pid, pid);
 	close(fd[0]);
-	/* a program that does not read its input is its own business */
-	(void)!write(fd[1], input, len);
-	close(fd[1]);
 	free(cmd);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			snprintf(err, errsz, "%s: %s", cmdline,
-			    strerror(errno));
-			return SEND_RETRY;
-		}
+	if (finish_child(pid, fd[1], input, len, &status) < 0) {
+		snprintf(err, errsz, "%s: no answer in %g s: killed", cmdline,
+		    policy.timeout);
+		return SEND_RETRY;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return SEND_OK;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {

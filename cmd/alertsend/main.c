@@ -17,9 +17,11 @@ usage(int status)
 {
 	fputs("usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
 	    " [--max-age DUR]\n"
-	    "                 [--rate N/DUR] [--sendmail CMD] [file ...]\n"
+	    "                 [--rate N/DUR] [--sendmail CMD] [--timeout DUR]"
+	    " [file ...]\n"
 	    "       alertsend [--db FILE] [--max-age DUR] [--rate N/DUR]"
-	    " [--sendmail CMD] run [--now]\n"
+	    " [--sendmail CMD]\n"
+	    "                 [--timeout DUR] run [--now]\n"
 	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
 	    " --target TARGET\n"
 	    "                 [--match EXPR ...] [--rate N/DUR]\n"
@@ -85,6 +87,7 @@ main(int argc, char **argv)
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "sendmail", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, 'R' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
@@ -106,6 +109,10 @@ main(int argc, char **argv)
 			    optarg, 0, 366 * 86400.0));
 			break;
 		case 's': policy.sendmail = optarg; break;
+		case 't':
+			policy.timeout = cli_seconds("--timeout", optarg, 0.1,
+			    3600);
+			break;
 		case 'R':
 			policy.rate = rate_option(optarg);
 			break;

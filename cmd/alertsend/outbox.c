@@ -29,8 +29,10 @@ struct options policy = {
 	.repeat = INT64_C(4) * 3600 * TS_US_PER_S,
 	.group_wait = INT64_C(30) * TS_US_PER_S,
 	.max_age = INT64_C(86400) * TS_US_PER_S,
-	.sendmail = "/usr/sbin/sendmail -t",
+	/* -i: a line holding only "." is text, not the end of the mail */
+	.sendmail = "/usr/sbin/sendmail -t -i",
 	.rate = "",
+	.timeout = 10,
 };
 
 struct subscriber {

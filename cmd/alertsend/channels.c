@@ -181,6 +181,17 @@ send_file(const char *target, const char *json, char *err, size_t errsz)
 }
 
 
+/* Does s hold a control character (CR, LF, TAB, DEL ...)? A header
+ * value must not. */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* The secret a subscriber names, or NULL with the reason in err. */
 static char *
 read_secret(const char *ref, char *err, size_t errsz)
@@ -195,6 +206,12 @@ read_secret(const char *ref, char *err, size_t errsz)
 			snprintf(err, errsz, "secret: $%s is not set", ref + 4);
 			return NULL;
 		}
+		if (has_control(v)) {
+			snprintf(err, errsz, "secret: $%s holds a control "
+			    "character (a line break would start another HTTP "
+			    "header): refused", ref + 4);
+			return NULL;
+		}
 		return strdup(v);
 	}
 	if (strncmp(ref, "file:", 5) != 0 || (fp = fopen(ref + 5, "r")) ==
@@ -207,7 +224,15 @@ read_secret(const char *ref, char *err, size_t errsz)
 	fclose(fp);
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';     /* the first line */
-	return strdup(buf);
+	if (has_control(buf)) {
+		snprintf(err, errsz, "secret: %s holds a control character: "
+		    "refused", ref + 5);
+		explicit_bzero(buf, sizeof buf);
+		return NULL;
+	}
+	v = strdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	return (char *)v;
 }
 
 static size_t

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alertsend.h"
 #include "cli.h"
@@ -490,6 +491,23 @@ retry_now(struct db *db)
 	    " 'pending'");
 }
 
+/* v with control characters as \\xNN, for a terminal: an event's text
+ * must not move its cursor or change its colours (an ESC from an alert's
+ * key). */
+static char *
+escape_controls(const char *v)
+{
+	char *out = xmalloc(strlen(v) * 4 + 1), *o = out;
+
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	*o = '\0';
+	return out;
+}
+
 int
 cmd_log(const char *path, int argc, char **argv)
 {
@@ -502,7 +520,7 @@ cmd_log(const char *path, int argc, char **argv)
 	struct csv_out out;
 	struct db db;
 	sqlite3_stmt *q;
-	int opt, rc;
+	int opt, rc, tty = isatty(STDOUT_FILENO);
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt != 's')
@@ -523,9 +541,12 @@ cmd_log(const char *path, int argc, char **argv)
 	csvout_row(&out, 9, header);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		csvout_time(&out, sqlite3_column_int64(q, 0), 1);
-		for (int i = 1; i < 9; i++)
-			csvout_str(&out, (const char *)sqlite3_column_text(q,
-			    i));
+		for (int i = 1; i < 9; i++) {
+			const char *v = (const char *)sqlite3_column_text(q, i);
+			char *shown = tty ? escape_controls(v) : NULL;
+			csvout_str(&out, shown != NULL ? shown : v);
+			free(shown);
+		}
 		csvout_end(&out);
 	}
 	sqlite3_finalize(q);

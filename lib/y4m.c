@@ -193,15 +193,40 @@ parse_ext(struct y4m_reader *r, uint64_t at, const char *tok)
 	return 0;
 }
 
+/* tok for a message: control characters made visible (a header
+ * written with CRLF ends its last token in an invisible \r). */
+static const char *
+shown(const char *tok, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)tok; *p &&
+	    n + 5 < size; p++)
+		if (*p == '\r')
+			n += (size_t)snprintf(buf + n, size - n, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *p);
+		else
+			buf[n++] = (char)*p;
+	buf[n] = '\0';
+	return buf;
+}
+
 /* One header token "Lvalue" at byte offset at. */
 static int
-parse_param(struct y4m_reader *r, uint64_t at, const char *tok)
+parse_param(struct y4m_reader *r, uint64_t at, const char *raw)
 {
 	struct y4m_info *in = &r->info;
-	const char *v = tok + 1;
+	const char *v = raw + 1;
+	char tok[96];
 	int rc = 0;
 
-	switch (tok[0]) {
+	shown(raw, tok, sizeof tok);
+	if (strchr(raw, '\r') != NULL)
+		return fail(r, at, "\"%s\": a header line ending in CRLF (Y4M "
+		    "lines end with LF alone)", tok);
+
+	switch (raw[0]) {
 	case 'W':
 		rc = parse_dim(v, &in->width);
 		break;
@@ -224,7 +249,7 @@ parse_param(struct y4m_reader *r, uint64_t at, const char *tok)
 			    "(8-bit mono, 420, 422 or 444 only)", tok);
 		break;
 	case 'X':
-		return parse_ext(r, at, tok);
+		return parse_ext(r, at, raw);
 	default:
 		return fail(r, at, "unknown header parameter \"%s\"", tok);
 	}

@@ -742,7 +742,7 @@ query_text(sqlite3 *db, const char *q, char *buf, size_t bufsz)
 static int
 check_format(struct sqlite_store *s, enum store_mode mode)
 {
-	char buf[64];
+	char buf[64], nbuf[32];
 	const char *f, *ntables;
 
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -756,8 +756,10 @@ check_format(struct sqlite_store *s, enum store_mode mode)
 		    "NULL);" ROLLUP_TABLES CHANGE_TABLES "COMMIT", NULL, NULL,
 		    NULL) ==
 		    SQLITE_OK ? 0 : fail(s);
+	/* its own buffer: f still points into buf (the "(12)" once said
+	 * was the count of another program's tables) */
 	ntables = query_text(s->db, "SELECT count(*) FROM sqlite_schema",
-	    buf, sizeof buf);
+	    nbuf, sizeof nbuf);
 	if (mode != STORE_OPEN && ntables != NULL && strcmp(ntables, "0") == 0) {
 		if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -768,9 +770,14 @@ check_format(struct sqlite_store *s, enum store_mode mode)
 		return 0;
 	}
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	snprintf(s->base.err, sizeof s->base.err,
-	    "%s: not a tsstore store (%s)", s->base.name,
-	    f != NULL ? f : "no tsstore format in its meta table");
+	if (f != NULL)  /* "(12)" alone read as an error code */
+		snprintf(s->base.err, sizeof s->base.err, "%s: not a store "
+		    "this tsstore reads: its meta table says format \"%s\", "
+		    "not \"%s\"", s->base.name, f, FORMAT);
+	else
+		snprintf(s->base.err, sizeof s->base.err, "%s: not a tsstore "
+		    "store (an SQLite file without tsstore's meta table)",
+		    s->base.name);
 	return -1;
 }
 

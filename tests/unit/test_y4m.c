@@ -116,6 +116,11 @@ test_bad_headers(void)
 	    "byte 26: unsupported colour space \"C420p10\"", "10-bit");
 	header_fails("YUV4MPEG2 W640 H480 F25:1 Ix\n", "bad header parameter",
 	    "interlace");
+	/* the invisible made visible: a CRLF header, an ESC in a token */
+	header_fails("YUV4MPEG2 W640 H480 F25:1 Cmono\r\n",
+	    "byte 26: \"Cmono\\r\": a header line ending in CRLF", "CRLF");
+	header_fails("YUV4MPEG2 W640 H480 F25:1 C\033mono\n",
+	    "unsupported colour space \"C\\x1bmono\"", "ESC in a token");
 	header_fails("YUV4MPEG2 W640 H480 F25:1 Q7\n",
 	    "unknown header parameter \"Q7\"", "unknown parameter");
 	header_fails("YUV4MPEG2 W640 H480 F25:1 XT0=yesterday\n",

@@ -17,12 +17,38 @@
 
 extern char *program_invocation_short_name;
 
+static int stdout_done;         /* cli_finish has flushed and closed it */
+
+/* At any exit that did not go through cli_finish (usage(0) and --help,
+ * errx after output): what could not be written is said and the status
+ * is 1, not 0 ("prog --help > /dev/full" said nothing). A reader that
+ * went away (EPIPE) is no error, as in cli_check_write. */
+static void
+flush_stdout_at_exit(void)
+{
+	int failed;
+
+	if (stdout_done)
+		return;
+	failed = fflush(stdout) == EOF;
+	if (!failed && !ferror(stdout))
+		return;
+	if (failed && errno == EPIPE)
+		return;
+	if (failed)
+		warn("stdout");
+	else
+		warnx("stdout: write error");
+	_exit(1);
+}
+
 void
 cli_init(char **argv)
 {
 	argv[0] = program_invocation_short_name;
 	setlocale(LC_CTYPE, "");
 	signal(SIGPIPE, SIG_IGN);
+	atexit(flush_stdout_at_exit);
 }
 
 void
@@ -66,6 +92,7 @@ int
 cli_finish(int status)
 {
 	/* fflush first: fclose's errno is unreliable for buffered data. */
+	stdout_done = 1;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		if (errno == EPIPE)
 			return status;

@@ -29,6 +29,9 @@ struct output {
 	int64_t last_slot;          /* --fps: last time slot written */
 	int progress;               /* stderr is a terminal: show progress */
 	ts_us progress_at;
+	ts_us seen_to;              /* the latest frame time decoded */
+	int at_end;                 /* a file read to its end */
+	int64_t read_to;            /* where the last whole packet ended */
 };
 
 static ts_us
@@ -243,6 +246,8 @@ handle_frame(struct output *o, const struct input *in, AVFrame *f)
 	int sel;
 
 	o->decoded++;
+	if (t > o->seen_to)
+		o->seen_to = t;
 	if (is_corrupt(f)) {
 		o->corrupt++;
 		warnx("%s: frame at %.3f s is corrupt%s", o->opt->name,
@@ -331,6 +336,23 @@ seek_start(const struct input *in, const struct options *opt)
 	return 0;
 }
 
+/* Y4M on a pipe, as frames reads it: the demuxer takes a last frame cut
+ * short for the end of the stream and drops it; the bytes read past the
+ * last whole frame say it was there. 1 if so (said). */
+static int
+short_frame(const struct output *o, const struct input *in)
+{
+	int64_t read = in->fmt->pb != NULL ? avio_tell(in->fmt->pb) : -1;
+
+	if (strcmp(in->fmt->iformat->name, "yuv4mpegpipe") != 0 ||
+	    o->read_to <= 0 || read <= o->read_to)
+		return 0;
+	warnx("%s: the last frame is cut short: %lld bytes after the frame "
+	    "that ends at byte %lld", o->opt->name, (long long)(read -
+	    o->read_to), (long long)o->read_to);
+	return 1;
+}
+
 /* A read that did not give a packet: reconnect (live, --reconnect), end
  * cleanly (a file's end) or fail. */
 static int
@@ -344,11 +366,44 @@ read_failed(struct output *o, struct input *in, int rc)
 		o->last_raw = AV_NOPTS_VALUE;
 		return GO_ON;
 	}
-	if (rc == AVERROR_EOF && !in->live)
-		return STOP;
+	if (rc == AVERROR_EOF && !in->live) {
+		o->at_end = 1;
+		return short_frame(o, in) ? FAULT : STOP;
+	}
 	warnx("%s: %s: %s", o->opt->name, in->live ? "input lost" :
 	    "read error", rc == AVERROR_EOF ? "end of stream" : av_err2str(rc));
 	return FAULT;
+}
+
+/*
+ * A file read to its end whose frames stop well before the duration its
+ * container declares was cut short or damaged: Matroska cut in half gave
+ * 147 of 300 frames, an MP4 whose packets lie past its end none, both
+ * with status 0. Durations the demuxer only guessed from the bit rate
+ * are no measure. Said, with the file's size; 1 if so.
+ */
+static int
+ends_early(const struct output *o, const struct input *in)
+{
+	const AVFormatContext *fmt = in->fmt;
+	AVStream *st = fmt->streams[in->stream];
+	double fps = av_q2d(st->avg_frame_rate), declared, reached, slack;
+
+	if (!o->at_end || fmt->duration == AV_NOPTS_VALUE ||
+	    fmt->duration <= 0 ||
+	    fmt->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE)
+		return 0;
+	declared = (double)fmt->duration / AV_TIME_BASE;
+	reached = o->decoded > 0 ? ts_to_sec(o->seen_to) + (fps > 0 ?
+	    1 / fps : 0) : 0;
+	slack = fps > 0 && 3 / fps > 0.5 ? 3 / fps : 0.5;
+	if (reached >= declared - slack)
+		return 0;
+	warnx("%s: ends early: %ld frames, to %.3f s of the %.3f s it "
+	    "declares; the file ends at byte %lld (cut short or damaged)",
+	    o->opt->name, o->decoded, reached, declared, fmt->pb != NULL ?
+	    (long long)avio_size(fmt->pb) : -1LL);
+	return 1;
 }
 
 /* A packet the demuxer could only read part of: the file was cut. */
@@ -422,6 +477,8 @@ decode_run(struct input *in, const struct options *opt)
 			rc = read_failed(&o, in, got);
 			continue;
 		}
+		if (pkt->pos >= 0)
+			o.read_to = pkt->pos + pkt->size;
 		rc = take_packet(&o, in, pkt, f);
 		av_packet_unref(pkt);
 	}
@@ -429,7 +486,8 @@ decode_run(struct input *in, const struct options *opt)
 	if (rc != STOP || (opt->max_frames < 0 || o.written < opt->max_frames))
 		if (decode_packet(&o, in, NULL, f) == FAULT)
 			rc = FAULT;
-	if (rc == FAULT || (o.corrupt > 0 && !opt->skip_bad))
+	if (rc == FAULT || (o.corrupt > 0 && !opt->skip_bad) ||
+	    ends_early(&o, in))
 		status = 1;
 	summary(&o);
 	sws_freeContext(o.sws);

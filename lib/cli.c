@@ -17,7 +17,9 @@
 
 extern char *program_invocation_short_name;
 
-static int stdout_done;         /* cli_finish has flushed and closed it */
+/* cli_finish has flushed and closed stdout, or cli_check_write has
+ * said what went wrong with it */
+static int stdout_done;
 
 /* At any exit that did not go through cli_finish (usage(0) and --help,
  * errx after output): what could not be written is said and the status
@@ -83,6 +85,8 @@ cli_check_write(FILE *fp, const char *what)
 {
 	if (!ferror(fp))
 		return;
+	if (fp == stdout)
+		stdout_done = 1;        /* said here: not again at exit */
 	if (errno == EPIPE)
 		exit(0);
 	err(1, "%s", what);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "alertsend.h"
 
@@ -128,21 +130,41 @@ check_format(struct db *db)
 	return rc;
 }
 
+/* A database file and the files SQLite keeps beside it. */
+static void
+remove_db_files(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char name[4096];
+
+	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++)
+		if (snprintf(name, sizeof name, "%s%s", path, suffix[i]) <
+		    (int)sizeof name)
+			unlink(name);
+}
+
 void
 db_open(struct db *db, const char *path)
 {
+	struct stat sb;
+	int existed = stat(path, &sb) == 0;
+
 	memset(db, 0, sizeof *db);
 	db->name = path;
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(db->h, BUSY_MS) != SQLITE_OK ||
-	    db_exec(db, "PRAGMA journal_mode = WAL;"
-	    " PRAGMA synchronous = FULL") < 0 || check_format(db) < 0) {
-		if (db->h != NULL && sqlite3_errcode(db->h) != SQLITE_OK)
-			db_fail(db);
-		sqlite3_close(db->h);
-		exit(1);
-	}
+	    sqlite3_busy_timeout(db->h, BUSY_MS) != SQLITE_OK)
+		db_fail(db);
+	else if (db_exec(db, "PRAGMA journal_mode = WAL;"
+	    " PRAGMA synchronous = FULL") == 0 && check_format(db) == 0)
+		return;
+	/* (what failed in db_exec was said there) */
+	sqlite3_close(db->h);
+	/* a database this call made and could not finish (a full disk) is
+	 * not left behind, 0 bytes, to fail the next run */
+	if (!existed)
+		remove_db_files(path);
+	exit(1);
 }
 
 void

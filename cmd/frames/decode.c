@@ -278,8 +278,15 @@ decode_packet(struct output *o, const struct input *in, const AVPacket *pkt,
 	int rc = avcodec_send_packet(in->dec, pkt);
 
 	if (rc < 0 && rc != AVERROR_EOF) {
-		warnx("%s: corrupt data near byte %lld: %s", o->opt->name,
-		    pkt ? (long long)pkt->pos : -1LL, av_err2str(rc));
+		/* a packet's place when the container knows it ("near byte
+		 * -1" said nothing) */
+		if (pkt != NULL && pkt->pos >= 0)
+			warnx("%s: corrupt data near byte %lld: %s",
+			    o->opt->name, (long long)pkt->pos, av_err2str(rc));
+		else
+			warnx("%s: corrupt data%s: %s", o->opt->name, pkt ==
+			    NULL ? " at the end of the stream" : "",
+			    av_err2str(rc));
 		o->corrupt++;
 		if (!o->opt->skip_bad)
 			return FAULT;

@@ -4,6 +4,7 @@
 
 #include "avinput.h"
 #include "cli.h"
+#include "tstime.h"
 
 /* Longest wait between two reconnection attempts, seconds. */
 #define BACKOFF_MAX 30.0
@@ -42,6 +43,7 @@ avin_open(AVFormatContext **fmt, const struct avin_opts *o)
 {
 	const AVInputFormat *ifmt = NULL;
 	AVDictionary *d;
+	double started;
 	int rc;
 
 	if (o->format != NULL &&
@@ -50,10 +52,18 @@ avin_open(AVFormatContext **fmt, const struct avin_opts *o)
 		return -1;
 	}
 	d = open_options(o);
+	started = ts_elapsed();
 	/* "-" is standard input, which libav spells "pipe:0". */
 	rc = avformat_open_input(fmt, strcmp(o->input, "-") == 0 ? "pipe:0" :
 	    o->input, ifmt, &d);
 	av_dict_free(&d);
+	/* a server that accepts and never answers: libav's RTSP says
+	 * "Invalid data found" when its timeout ends the wait */
+	if (rc < 0 && avin_is_live(o->input, o->format) && o->timeout > 0 &&
+	    ts_elapsed() - started >= o->timeout * 0.9) {
+		warnx("%s: no answer in %g s (--timeout)", o->name, o->timeout);
+		return -1;
+	}
 	if (rc < 0) {
 		warnx("%s: %s", o->name, av_err2str(rc));
 		return -1;

@@ -93,6 +93,23 @@ cli_check_write(FILE *fp, const char *what)
 	err(1, "%s", what);
 }
 
+char *
+cli_visible(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p &&
+	    n + 5 < size; p++)
+		if (*p == '\r')
+			n += (size_t)snprintf(buf + n, size - n, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *p);
+		else
+			buf[n++] = (char)*p;
+	buf[n] = '\0';
+	return buf;
+}
+
 int
 cli_finish(int status)
 {

@@ -34,6 +34,12 @@ void cli_version(void) __attribute__((noreturn));
  * what. Returns only if fp has no error. */
 void cli_check_write(FILE *fp, const char *what);
 
+/* s with control characters made visible ("\\r", "\\x1b") in buf of
+ * size bytes (4 * strlen(s) + 1 always suffice; longer text is cut): for
+ * a message or a terminal, where a CR or an ESC would hide or do
+ * something. Returns buf. */
+char *cli_visible(const char *s, char *buf, size_t size);
+
 /* Flush and close stdout, failing loudly on a write error (so that
  * "prog > /dev/full" does not succeed silently). Returns status, or 1 if
  * stdout failed. */

@@ -1,4 +1,5 @@
 #include "y4m.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -193,25 +194,6 @@ parse_ext(struct y4m_reader *r, uint64_t at, const char *tok)
 	return 0;
 }
 
-/* tok for a message: control characters made visible (a header
- * written with CRLF ends its last token in an invisible \r). */
-static const char *
-shown(const char *tok, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)tok; *p &&
-	    n + 5 < size; p++)
-		if (*p == '\r')
-			n += (size_t)snprintf(buf + n, size - n, "\\r");
-		else if (*p < 0x20 || *p == 0x7f)
-			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *p);
-		else
-			buf[n++] = (char)*p;
-	buf[n] = '\0';
-	return buf;
-}
-
 /* One header token "Lvalue" at byte offset at. */
 static int
 parse_param(struct y4m_reader *r, uint64_t at, const char *raw)
@@ -221,7 +203,7 @@ parse_param(struct y4m_reader *r, uint64_t at, const char *raw)
 	char tok[96];
 	int rc = 0;
 
-	shown(raw, tok, sizeof tok);
+	cli_visible(raw, tok, sizeof tok);     /* a CRLF header ends in \r */
 	if (strchr(raw, '\r') != NULL)
 		return fail(r, at, "\"%s\": a header line ending in CRLF (Y4M "
 		    "lines end with LF alone)", tok);

@@ -491,23 +491,6 @@ retry_now(struct db *db)
 	    " 'pending'");
 }
 
-/* v with control characters as \\xNN, for a terminal: an event's text
- * must not move its cursor or change its colours (an ESC from an alert's
- * key). */
-static char *
-escape_controls(const char *v)
-{
-	char *out = xmalloc(strlen(v) * 4 + 1), *o = out;
-
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			o += sprintf(o, "\\x%02x", *p);
-		else
-			*o++ = (char)*p;
-	*o = '\0';
-	return out;
-}
-
 int
 cmd_log(const char *path, int argc, char **argv)
 {
@@ -543,7 +526,10 @@ cmd_log(const char *path, int argc, char **argv)
 		csvout_time(&out, sqlite3_column_int64(q, 0), 1);
 		for (int i = 1; i < 9; i++) {
 			const char *v = (const char *)sqlite3_column_text(q, i);
-			char *shown = tty ? escape_controls(v) : NULL;
+			/* on a terminal, an ESC from an alert's key must
+			 * not move its cursor or change its colours */
+			char *shown = tty ? cli_visible(v, xmalloc(
+			    4 * strlen(v) + 1), 4 * strlen(v) + 1) : NULL;
 			csvout_str(&out, shown != NULL ? shown : v);
 			free(shown);
 		}

@@ -43,7 +43,7 @@ CSV_LIBS = -lcsv
 # NLopt for lib/ets's fitting (a program that does not fit one links
 # nothing of it)
 NLOPT_LIBS := $(shell $(PKG_CONFIG) --libs nlopt 2>/dev/null || echo -lnlopt)
-LIBS = $(CSV_LIBS) $(NLOPT_LIBS) -lm -pthread
+LIBS = $(CSV_LIBS) $(NLOPT_LIBS) $(ZLIB_LIBS) -lm -pthread
 
 # Per-program link flags: LIBS_<program>.
 LIBS_frames = $(AV_LIBS)
@@ -103,7 +103,7 @@ $(B)/lib/toolchain/tsstore_pg.so: $(PGEXT_SRC) lib/tschunk.h lib/decval.h lib/nu
 		lib/xalloc.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -shared -fPIC $(PGEXT_CFLAGS) \
-		-I$(dir $(PG_SERVER_INC)) -Ilib -o $@ $(PGEXT_SRC)
+		-I$(dir $(PG_SERVER_INC)) -Ilib -o $@ $(PGEXT_SRC) $(ZLIB_LIBS)
 
 all: $(PROGS:%=$(B)/bin/%) $(PGEXT)
 
@@ -150,6 +150,13 @@ demo: deps
 check: deps
 	$(MAKE) test-progs
 	tests/run --build $(B)
+
+# The long fault sweeps; make check runs a short one of each.
+FAULT_FLIPS ?= 200
+faults: test-progs
+	PATH=$(abspath $(B))/bin:$(abspath $(B))/tests/tools:$$PATH \
+		tests/faults/tsstore-bitflip \
+		-n $(FAULT_FLIPS) -p 3000000 -s 1
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -216,7 +223,7 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all test-progs deps demo check asan fuzz fuzz-build bench install \
+.PHONY: all test-progs deps demo check asan fuzz fuzz-build bench install faults \
 	uninstall clean
 .PRECIOUS: $(B)/%.o
 

@@ -1,8 +1,9 @@
 /*
- * Layout (all of it after the first two bytes is one bit stream, least
- * significant bit first, padded with zero bits to a whole byte):
+ * Layout (all of it after the first two bytes and before the last four is
+ * one bit stream, least significant bit first, padded with zero bits to a
+ * whole byte):
  *
- *   byte 0   version (1)
+ *   byte 0   version (2; 1 is the same without the checksum)
  *   byte 1   value coding (0: scaled decimals)
  *   32 bits  n, the number of points
  *   64 bits  the first time; if n > 1, 64 bits: the first step
@@ -14,7 +15,13 @@
  *            negative zero, or 63: an exception
  *   80 bits  per exception, in order: its digits (64), decimals (8) and
  *            flags (8) as struct decval holds them
+ *   4 bytes  the CRC-32 of every byte before it (zlib's, as gzip and PNG
+ *            use), least significant byte first
  *
+ * The checksum is there because a store on a failing disk must never
+ * answer with altered values: a CRC-32 finds every change of up to 32
+ * bits in a row, and any other with odds of 1 in 2^32 of missing it. It is
+ * zlib's because every language's standard library has that one.
  * An exception is a value that is not a decimal (a double) or does not fit
  * in 64 bits at the scale D; its scaled value repeats the one before.
  *
@@ -27,10 +34,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "tschunk.h"
 #include "xalloc.h"
 
 #define BLOCK 16
+#define VERSION_UNCHECKED 1
+#define SUMLEN 4
 #define CODING_SCALED 0
 #define FORM_NEGZERO 32
 #define FORM_EXCEPTION 63
@@ -278,22 +289,62 @@ tschunk_encode(const struct tspoint *p, size_t n, unsigned char **out)
 			bw_put(&w, p[i].v.flags, 8);
 		}
 	bw_finish(&w);
+	bw_bytes(&w, crc32(0, w.buf, (uInt)w.len), SUMLEN);
 	free(c.scaled);
 	free(c.form);
 	*out = w.buf;
 	return w.len;
 }
 
-long
-tschunk_count(const unsigned char *buf, size_t len)
+static uint32_t
+stored_sum(const unsigned char *buf, size_t len)
 {
-	struct bitr r = { buf + 2, buf + len, 0, 0, 0 };
+	const unsigned char *s = buf + len - SUMLEN;
+
+	return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
+	    (uint32_t)s[3] << 24;
+}
+
+int
+tschunk_checksum(const unsigned char *buf, size_t len)
+{
+	if (len >= 1 && buf[0] == VERSION_UNCHECKED)
+		return 0;
+	if (len < 2 + SUMLEN || buf[0] != TSCHUNK_VERSION)
+		return -1;
+	return crc32(0, buf, (uInt)(len - SUMLEN)) == stored_sum(buf, len) ?
+	    1 : -1;
+}
+
+/* The length of the bit stream's part of a chunk whose checksum (if it
+ * has one) is right; 0 if it is not a chunk this reader knows. */
+static size_t
+body_length(const unsigned char *buf, size_t len)
+{
+	int sum = tschunk_checksum(buf, len);
+
+	if (sum < 0 || len < 2 || buf[1] != CODING_SCALED)
+		return 0;
+	return sum ? len - SUMLEN : len;
+}
+
+/* The count from the header of a chunk body buf[0..body). */
+static long
+count_body(const unsigned char *buf, size_t body)
+{
+	struct bitr r = { buf + 2, buf + body, 0, 0, 0 };
 	long n;
 
-	if (len < 2 || buf[0] != TSCHUNK_VERSION || buf[1] != CODING_SCALED)
+	if (body == 0)
 		return -1;
 	n = (long)br_get(&r, 32);
 	return r.bad || n < 1 ? -1 : n;
+}
+
+long
+tschunk_count(const unsigned char *buf, size_t len)
+{
+	return count_body(buf, body_length(buf, len));
 }
 
 /* The sequence of n values after the first, each added to the one
@@ -397,8 +448,9 @@ long
 tschunk_decode(const unsigned char *buf, size_t len, struct tspoint *p,
     size_t max)
 {
-	struct bitr r = { buf + 2, buf + len, 0, 0, 0 };
-	long n = tschunk_count(buf, len);
+	size_t body = body_length(buf, len);
+	struct bitr r = { buf + 2, buf + body, 0, 0, 0 };
+	long n = count_body(buf, body);
 	uint64_t *tmp;
 	int rc;
 

@@ -12,8 +12,9 @@
  *
  * Every sequence (time deltas-of-deltas, value differences, decimals) is
  * zigzag-coded and bit-packed in blocks of 16 at the block's widest value,
- * so one outlier costs its block only. The layout, for readers in other
- * languages, is in tsstore(1).
+ * so one outlier costs its block only. A CRC-32 of the rest ends the
+ * chunk: a damaged chunk is refused, never read as other values. The
+ * layout, for readers in other languages, is in tsstore(1).
  */
 #ifndef TSCHUNK_H
 #define TSCHUNK_H
@@ -25,7 +26,7 @@
 
 /* Points per chunk that a writer aims for (a reader accepts any count). */
 #define TSCHUNK_POINTS 4096
-#define TSCHUNK_VERSION 1
+#define TSCHUNK_VERSION 2
 
 struct tspoint {
 	ts_us t;
@@ -36,12 +37,17 @@ struct tspoint {
  * malloc'd *out (which the caller frees). */
 size_t tschunk_encode(const struct tspoint *p, size_t n, unsigned char **out);
 
+/* 1 if the chunk's checksum is right, 0 if it has none (version 1, from
+ * before checksums), -1 if it differs or the version is unknown. */
+int tschunk_checksum(const unsigned char *buf, size_t len);
+
 /* The number of points a chunk holds, from its header; -1 if damaged. */
 long tschunk_count(const unsigned char *buf, size_t len);
 
 /* Decode into p[0..max); the number of points, or -1 if the chunk is
- * damaged (truncated, a count over max, times not increasing, bytes left
- * over): a reader never trusts a stored chunk further than that. */
+ * damaged (its checksum differs, truncated, a count over max, times not
+ * increasing, bytes left over): a reader never trusts a stored chunk
+ * further than that. */
 long tschunk_decode(const unsigned char *buf, size_t len, struct tspoint *p,
     size_t max);
 

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "cursor.h"
-#include "xalloc.h"
 
 void
 cursor_init(struct cursor *c, struct store *st, long long id, ts_us from,
@@ -29,17 +28,8 @@ load_chunk(struct cursor *c, int dir, ts_us t)
 
 	if (rc != 0)
 		return rc;
-	if ((size_t)c->row.n > c->cap) {
-		c->cap = (size_t)c->row.n;
-		c->p = xreallocarray(c->p, c->cap, sizeof *c->p);
-	}
-	n = tschunk_decode(c->row.data, c->row.len, c->p, c->cap);
-	if (n < 1) {
-		snprintf(c->st->err, sizeof c->st->err, "%s: series %lld: "
-		    "chunk at %lld is damaged (see tsstore check)",
-		    c->st->name, c->id, (long long)c->row.t0);
+	if ((n = store_chunk_points(c->st, &c->row, &c->p, &c->cap, 0)) < 0)
 		return -1;
-	}
 	c->n = (size_t)n;
 	c->i = 0;
 	c->after = c->row.t0;

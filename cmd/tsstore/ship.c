@@ -23,7 +23,6 @@
 
 #include "cli.h"
 #include "strmap.h"
-#include "tschunk.h"
 #include "tsstore.h"
 #include "writer.h"
 #include "xalloc.h"
@@ -97,32 +96,35 @@ overlaps(struct store *st, long long id, ts_us t0, ts_us t1,
 	return rc == 0 && tmp->t0 <= t1;
 }
 
-/* A chunk into series id: as it is, or merged with what is there. */
+/* An edge chunk of series into the control room's series id: as it is,
+ * or merged with what is there; never a chunk that fails its checks. */
 static int
-put_or_merge(struct store *st, long long id, const struct chunk_row *row)
+put_or_merge(struct store *st, long long id, const char *series,
+    const struct chunk_row *row)
 {
+	struct series_name name = { row->series, (char *)series };
+	struct series_names edge = { &name, 1, 1 };
 	struct chunk_row put = *row, tmp = { 0 };
-	struct tspoint *p;
+	struct tspoint *p = NULL;
+	size_t cap = 0;
+	char where[320];
 	long n;
-	int rc = overlaps(st, id, row->t0, row->t1, &tmp);
+	const char *what = chunk_points(row, &p, &cap, 0, &n);
+	int rc = -1;
 
-	chunk_row_free(&tmp);
-	if (rc < 0)
-		return -1;
-	put.series = id;
-	if (rc == 0)
-		return st->ops->chunk_put(st, &put);
-	p = xreallocarray(NULL, (size_t)row->n, sizeof *p);
-	n = tschunk_decode(row->data, row->len, p, (size_t)row->n);
-	rc = n == row->n ? store_merge(st, id, p, (size_t)n) : -2;
-	free(p);
-	if (rc == -2) {
-		snprintf(st->err, sizeof st->err, "edge chunk at %lld does not "
-		    "decode (see tsstore check on the edge)",
-		    (long long)row->t0);
-		return -1;
+	if (what != NULL) {
+		chunk_where(&edge, row, where, sizeof where);
+		snprintf(st->err, sizeof st->err, "edge %s %s: not shipped "
+		    "(see tsstore check on the edge)", where, what);
+	} else if ((rc = overlaps(st, id, row->t0, row->t1, &tmp)) == 0) {
+		put.series = id;
+		rc = st->ops->chunk_put(st, &put);
+	} else if (rc > 0) {
+		rc = store_merge(st, id, p, (size_t)n);
 	}
-	return rc;
+	chunk_row_free(&tmp);
+	free(p);
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -199,7 +201,7 @@ write_batch(struct store *edge, struct store *ctl, const struct batch *b,
 	for (size_t i = 0; i < b->n; i++) {
 		const struct change *c = &b->c[i];
 		if (control_id(edge, ctl, &ids, c->series, o->site, &id) < 0 ||
-		    put_or_merge(ctl, id, &c->row) < 0 ||
+		    put_or_merge(ctl, id, c->series, &c->row) < 0 ||
 		    (strchr(c->series, '@') == NULL && ctl->ops->dirty_mark(ctl,
 		    id, c->row.t0, c->row.t1) < 0))
 			goto done;

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "tschunk.h"
 #include "tstime.h"
 
 struct chunk_row {
@@ -141,5 +142,35 @@ struct store *store_pg_open(const char *conninfo, enum store_mode mode,
     int busy_ms, char *err, size_t errsz);
 
 void chunk_row_free(struct chunk_row *row);
+
+/*
+ * A stored chunk's points into (*p)[at..], grown as needed; what is wrong
+ * with it (its checksum, its coding, or a count or times other than its
+ * row gives), or NULL with *n its points. Nothing of a damaged chunk is
+ * trusted, its row's count least of all (the memory to grow is the
+ * checksummed header's).
+ */
+const char *chunk_points(const struct chunk_row *row, struct tspoint **p,
+    size_t *cap, size_t at, long *n);
+
+/* The same, and a damaged chunk as -1 with st->err naming its series and
+ * time range. */
+long store_chunk_points(struct store *st, const struct chunk_row *row,
+    struct tspoint **p, size_t *cap, size_t at);
+
+/* The names of the series by id, for messages about chunks (which know
+ * their series by id only). */
+struct series_names {
+	struct series_name {
+		long long id;
+		char *name;
+	} *v;
+	size_t n, cap;
+};
+int series_names_load(struct store *st, struct series_names *sn);
+/* "series NAME, chunk FROM to TO (N points)" */
+void chunk_where(const struct series_names *sn, const struct chunk_row *row,
+    char *buf, size_t size);
+void series_names_free(struct series_names *sn);
 
 #endif

@@ -210,19 +210,10 @@ struct gathered {
 static int
 gather(struct store *st, struct gathered *g, const struct chunk_row *row)
 {
-	long n;
+	long n = store_chunk_points(st, row, &g->p, &g->cap, g->n);
 
-	if (g->n + (size_t)row->n > g->cap) {
-		g->cap = (g->n + (size_t)row->n) * 2;
-		g->p = xreallocarray(g->p, g->cap, sizeof *g->p);
-	}
-	if (row->n < 1 || (n = tschunk_decode(row->data, row->len, g->p + g->n,
-	    (size_t)row->n)) != row->n) {
-		snprintf(st->err, sizeof st->err, "%s: series %lld: chunk at "
-		    "%lld is damaged (see tsstore check)", st->name,
-		    row->series, (long long)row->t0);
+	if (n < 0)
 		return -1;
-	}
 	g->n += (size_t)n;
 	if (g->nt0 == g->capt0) {
 		g->capt0 = g->capt0 * 2 + 8;
@@ -335,6 +326,7 @@ store_delete_before(struct store *st, long long id, ts_us cutoff,
 {
 	struct chunk_row row = { 0 };
 	struct tspoint *p = NULL;
+	size_t cap = 0;
 	int rc;
 
 	*removed = 0;
@@ -347,12 +339,7 @@ store_delete_before(struct store *st, long long id, ts_us cutoff,
 				break;
 			continue;
 		}
-		p = xreallocarray(p, (size_t)row.n, sizeof *p);
-		n = tschunk_decode(row.data, row.len, p, (size_t)row.n);
-		if (n != row.n) {
-			snprintf(st->err, sizeof st->err, "%s: series %lld: "
-			    "chunk at %lld is damaged (see tsstore check)",
-			    st->name, id, (long long)row.t0);
+		if ((n = store_chunk_points(st, &row, &p, &cap, 0)) < 0) {
 			rc = -1;
 			break;
 		}

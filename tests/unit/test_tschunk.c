@@ -201,15 +201,22 @@ test_damage(void)
 	buf[0] = 9;
 	ok(tschunk_decode(buf, len, back, 100) < 0, "unknown version");
 	buf[0] = TSCHUNK_VERSION;
-	/* flip each bit of the header in turn: no crash, and a wrong count
-	 * or time order is caught */
-	for (size_t bit = 16; bit < 16 + 32; bit++) {
+	/* flip each bit in turn, checksum included: every one is caught */
+	for (size_t bit = 0; bit < 8 * len; bit++) {
 		buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
-		caught += tschunk_decode(buf, len, back, 100) < 0;
+		caught += tschunk_decode(buf, len, back, 100) < 0 &&
+		    tschunk_checksum(buf, len) < 0;
 		buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
 	}
-	ok(caught == 32, "every flipped count bit caught (%d of 32)", caught);
+	ok(caught == (int)(8 * len), "every flipped bit caught (%d of %zu)",
+	    caught, 8 * len);
+	ok(tschunk_checksum(buf, len) == 1, "the checksum of a whole chunk");
 	ok(tschunk_decode(buf, len, back, 100) == 100, "intact again");
+	/* a chunk from before checksums: version 1, no CRC, still read */
+	buf[0] = 1;
+	ok(tschunk_checksum(buf, len - 4) == 0 &&
+	    tschunk_decode(buf, len - 4, back, 100) == 100 &&
+	    back[99].t == p[99].t, "a version 1 chunk (no checksum) reads");
 	free(buf);
 	free(p);
 }

@@ -3,6 +3,15 @@
  * queries read while an ingest writes; synchronous=FULL, so a commit that
  * was reported survives a crash or a power cut; writers queue on the lock
  * for busy_ms instead of failing. The schema is in tsstore(1).
+ *
+ * A full disk must not lock an operator out of the store: reading needs
+ * the -shm file and deleting needs room in the WAL, and SQLite deletes
+ * both when the last connection closes, so on a full disk even a query
+ * failed ("disk I/O error") and retain could free nothing. The WAL is
+ * persistent (SQLITE_FCNTL_PERSIST_WAL: both files stay) and has
+ * WAL_RESERVE bytes allocated to it past its end (fallocate KEEP_SIZE:
+ * SQLite sees no change), room for retain's deletions and for ingests
+ * into the pages they free (see sq_close).
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -12,6 +21,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fsync.h"
@@ -19,6 +29,7 @@
 #include "xalloc.h"
 
 #define FORMAT "tsstore 1"
+#define WAL_RESERVE (8 << 20)
 
 /* Tables added after format 1 was first written: made when missing. */
 #define ROLLUP_TABLES \
@@ -121,6 +132,7 @@ struct sqlite_store {
 	sqlite3_stmt *q[Q_COUNT];
 	long long page_size;
 	long long max_bytes;    /* 0: no cap */
+	long long disk_free;    /* bytes, when the disk is what limits */
 	int have_rollups;       /* read at the start of each transaction */
 };
 
@@ -137,8 +149,13 @@ fail(struct sqlite_store *s)
 	size_t n = (size_t)snprintf(s->base.err, sizeof s->base.err, "%s: %s",
 	    s->base.name, sqlite3_errmsg(s->db));
 
-	if (sqlite3_errcode(s->db) == SQLITE_FULL && s->max_bytes > 0 &&
-	    n < sizeof s->base.err)
+	if (sqlite3_errcode(s->db) != SQLITE_FULL || n >= sizeof s->base.err)
+		return -1;
+	if (s->disk_free > 0 || s->max_bytes == 0)
+		snprintf(s->base.err + n, sizeof s->base.err - n,
+		    " (the disk holding it has %lld kB free)",
+		    s->disk_free / 1024);
+	else
 		snprintf(s->base.err + n, sizeof s->base.err - n,
 		    " (its --max-size is %lld bytes)", s->max_bytes);
 	return -1;
@@ -170,6 +187,32 @@ run(struct sqlite_store *s, int q)
 	return rc == SQLITE_DONE ? 0 : fail(s);
 }
 
+/* Keep up to WAL_RESERVE bytes of disk for the WAL past its end; on a
+ * disk nearly full, as much of it as there is (a file system may take
+ * back all of a request it could not fill). */
+static void
+reserve_wal(const char *path)
+{
+	char wal[4096];
+	int fd;
+
+	if ((size_t)snprintf(wal, sizeof wal, "%s-wal", path) >= sizeof wal ||
+	    (fd = open(wal, O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	for (off_t len = WAL_RESERVE; len >= 64 << 10; len /= 2)
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) == 0 ||
+		    errno != ENOSPC)
+			break;
+	close(fd);
+}
+
+/*
+ * The WAL emptied into the store and cut to nothing, then its reserve
+ * taken again: the next session starts writing at the WAL's beginning, in
+ * the reserve (a WAL left whole is read again at the next open and
+ * written after). Only when no one else is reading or writing: then
+ * their own close does it.
+ */
 static void
 sq_close(struct store *st)
 {
@@ -177,8 +220,62 @@ sq_close(struct store *st)
 
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
+	sqlite3_busy_timeout(s->db, 0);
+	if (sqlite3_wal_checkpoint_v2(s->db, "main",
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK)
+		reserve_wal(st->name);
 	sqlite3_close(s->db);
 	free(s);
+}
+
+/* The value of a one-value query, or NULL (into buf). */
+static const char *
+query_text(sqlite3 *db, const char *q, char *buf, size_t bufsz)
+{
+	sqlite3_stmt *st;
+	const char *v = NULL;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL) {
+		snprintf(buf, bufsz, "%s", sqlite3_column_text(st, 0));
+		v = buf;
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * A transaction may grow the store by half the disk's free space at most:
+ * its new pages are written twice, to the WAL and then into the store.
+ * So a batch too big for the disk fails at once, whole, instead of
+ * leaving pages in the WAL that cannot be checkpointed.
+ */
+static int
+limit_to_disk(struct sqlite_store *s)
+{
+	long long cap = s->max_bytes > 0 ?
+	    (s->max_bytes + s->page_size - 1) / s->page_size : 4294967294LL;
+	long long pages, room;
+	const char *v;
+	char buf[32], q[128];
+	struct statvfs fs;
+
+	s->disk_free = 0;
+	if (statvfs(s->base.name, &fs) < 0 ||
+	    (v = query_text(s->db, "PRAGMA page_count", buf, sizeof buf)) ==
+	    NULL)
+		return 0;
+	pages = atoll(v);
+	room = (long long)(fs.f_bavail * fs.f_frsize);
+	if (pages + room / 2 / s->page_size < cap) {
+		cap = pages + room / 2 / s->page_size;
+		s->disk_free = room;
+	}
+	snprintf(q, sizeof q, "PRAGMA max_page_count = %lld", cap);
+	return sqlite3_exec(s->db, q, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    fail(s);
 }
 
 static int
@@ -187,7 +284,7 @@ sq_begin(struct store *st)
 	struct sqlite_store *s = self(st);
 	sqlite3_stmt *q;
 
-	if (run(s, Q_BEGIN) < 0)
+	if (run(s, Q_BEGIN) < 0 || limit_to_disk(s) < 0)
 		return -1;
 	if ((q = stmt(s, Q_HAVE_ROLLUPS)) == NULL)
 		return fail(s);
@@ -720,24 +817,6 @@ static const struct store_ops sqlite_ops = {
 	.changes_each = sq_changes_each,
 };
 
-/* The value of a one-value query, or NULL (into buf). */
-static const char *
-query_text(sqlite3 *db, const char *q, char *buf, size_t bufsz)
-{
-	sqlite3_stmt *st;
-	const char *v = NULL;
-
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0) != NULL) {
-		snprintf(buf, bufsz, "%s", sqlite3_column_text(st, 0));
-		v = buf;
-	}
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* Is this file ours, empty (and so ours to make), or something else? */
 static int
 check_format(struct sqlite_store *s, enum store_mode mode)
@@ -803,18 +882,21 @@ open_once(struct sqlite_store *s, const char *path, enum store_mode mode,
     int busy_ms)
 {
 	int flags = SQLITE_OPEN_READWRITE |
-	    (mode != STORE_OPEN ? SQLITE_OPEN_CREATE : 0);
+	    (mode != STORE_OPEN ? SQLITE_OPEN_CREATE : 0), persist = 1;
 
 	s->base.err[0] = '\0';
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(s->db, busy_ms) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
 	    " PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+	    &persist) != SQLITE_OK ||
 	    check_format(s, mode) < 0 || apply_limits(s) < 0) {
 		if (s->base.err[0] == '\0')
 			fail(s);
 		return -1;
 	}
+	reserve_wal(path);
 	return 0;
 }
 

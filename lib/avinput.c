@@ -1,4 +1,7 @@
 #include <err.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -8,6 +11,41 @@
 
 /* Longest wait between two reconnection attempts, seconds. */
 #define BACKOFF_MAX 30.0
+
+static int log_verbose;
+static char last_error[256];    /* libav's last error, without its "[x @ p]" */
+
+static void
+on_libav_log(void *avcl, int level, const char *fmt, va_list ap)
+{
+	static int print_prefix = 1, line_start = 1;
+	char line[1024];
+	size_t n;
+	va_list again;
+
+	if (level <= AV_LOG_ERROR) {
+		va_copy(again, ap);
+		vsnprintf(last_error, sizeof last_error, fmt, again);
+		va_end(again);
+		last_error[strcspn(last_error, "\n")] = '\0';
+	}
+	if (!log_verbose || level > AV_LOG_WARNING)
+		return;
+	av_log_format_line2(avcl, level, fmt, ap, line, sizeof line,
+	    &print_prefix);
+	n = strlen(line);
+	fprintf(stderr, "%s%s%s", line_start ? program_invocation_short_name :
+	    "", line_start ? ": libav: " : "", line);
+	line_start = n > 0 && line[n - 1] == '\n';
+}
+
+void
+avin_log_init(int verbose)
+{
+	log_verbose = verbose;
+	av_log_set_level(verbose ? AV_LOG_WARNING : AV_LOG_ERROR);
+	av_log_set_callback(on_libav_log);
+}
 
 int
 avin_is_live(const char *name, const char *format)
@@ -53,6 +91,7 @@ avin_open(AVFormatContext **fmt, const struct avin_opts *o)
 	}
 	d = open_options(o);
 	started = ts_elapsed();
+	last_error[0] = '\0';
 	/* "-" is standard input, which libav spells "pipe:0". */
 	rc = avformat_open_input(fmt, strcmp(o->input, "-") == 0 ? "pipe:0" :
 	    o->input, ifmt, &d);
@@ -62,6 +101,14 @@ avin_open(AVFormatContext **fmt, const struct avin_opts *o)
 	if (rc < 0 && avin_is_live(o->input, o->format) && o->timeout > 0 &&
 	    ts_elapsed() - started >= o->timeout * 0.9) {
 		warnx("%s: no answer in %g s (--timeout)", o->name, o->timeout);
+		return -1;
+	}
+	/* a file's status can be beside the point where libav's message
+	 * is not: "Picture size 99999999x99999999 is invalid" came back as
+	 * EBUSY (the Y4M reader added its frame marker's length to EINVAL) */
+	if (rc < 0 && last_error[0] != '\0' && !avin_is_live(o->input,
+	    o->format)) {
+		warnx("%s: cannot read its header: %s", o->name, last_error);
 		return -1;
 	}
 	if (rc < 0) {

@@ -17,6 +17,12 @@ struct avin_opts {
 	const char *rtsp_transport;     /* "udp", "tcp", or NULL */
 };
 
+/* Route libav's messages: printed (after "PROG: libav: ") when verbose,
+ * and its last error kept either way, for avin_open to say why a file
+ * could not be opened when libav's status does not (a Y4M header with a
+ * picture too large gave "Device or resource busy"). */
+void avin_log_init(int verbose);
+
 /* Open o->input and read its stream information into *fmt; 0, or -1
  * after saying why. */
 int avin_open(AVFormatContext **fmt, const struct avin_opts *o);

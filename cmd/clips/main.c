@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avinput.h"
 #include "cli.h"
 #include "clips.h"
 
@@ -56,8 +57,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "--version") == 0)
 		cli_version();
 	/* libav's own chatter off (the probing decoder's complaints about
-	 * a stream joined mid-GOP, ...): what matters is said by us */
-	av_log_set_level(AV_LOG_FATAL);
+	 * a stream joined mid-GOP, ...): what matters is said by us, with
+	 * libav's last error when its status says less */
+	avin_log_init(0);
 	argv[1] = argv[0];
 	if (strcmp(cmd, "record") == 0)
 		return cli_finish(cmd_record(argc - 1, argv + 1));

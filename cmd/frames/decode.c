@@ -395,6 +395,7 @@ ends_early(const struct output *o, const struct input *in)
 	const AVFormatContext *fmt = in->fmt;
 	AVStream *st = fmt->streams[in->stream];
 	double fps = av_q2d(st->avg_frame_rate), declared, reached, slack;
+	long long size = -1;
 
 	if (!o->at_end || fmt->duration == AV_NOPTS_VALUE ||
 	    fmt->duration <= 0 ||
@@ -406,10 +407,12 @@ ends_early(const struct output *o, const struct input *in)
 	slack = fps > 0 && 3 / fps > 0.5 ? 3 / fps : 0.5;
 	if (reached >= declared - slack)
 		return 0;
+	/* a pipe has no size: where reading ended is where it ended */
+	if (fmt->pb != NULL && (size = avio_size(fmt->pb)) < 0)
+		size = avio_tell(fmt->pb);
 	warnx("%s: ends early: %ld frames, to %.3f s of the %.3f s it "
 	    "declares; the file ends at byte %lld (cut short or damaged)",
-	    o->opt->name, o->decoded, reached, declared, fmt->pb != NULL ?
-	    (long long)avio_size(fmt->pb) : -1LL);
+	    o->opt->name, o->decoded, reached, declared, size);
 	return 1;
 }
 

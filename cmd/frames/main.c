@@ -199,23 +199,6 @@ default_src(const char *input, char *src)
 	src[n] = '\0';
 }
 
-/* libav's own messages only with -v, prefixed like ours. */
-static void
-log_callback(void *avcl, int level, const char *fmt, va_list ap)
-{
-	static int print_prefix = 1, line_start = 1;
-	char line[1024];
-	size_t n;
-
-	if (level > av_log_get_level())
-		return;
-	av_log_format_line2(avcl, level, fmt, ap, line, sizeof line,
-	    &print_prefix);
-	n = strlen(line);
-	fprintf(stderr, "%s%s", line_start ? "frames: libav: " : "", line);
-	line_start = n > 0 && line[n - 1] == '\n';
-}
-
 static void
 drain_stdin(void)
 {
@@ -246,8 +229,7 @@ main(int argc, char **argv)
 		cli_usage_error("--crop: with --color, X and Y must be even "
 		    "(4:2:0 chroma)");
 
-	av_log_set_level(opt.verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
-	av_log_set_callback(log_callback);
+	avin_log_init(opt.verbose);
 	avdevice_register_all();
 	avformat_network_init();
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef TOOLCHAIN_VERSION
 #define TOOLCHAIN_VERSION "unknown"
@@ -231,4 +232,105 @@ cli_ints(const char *opt, const char *arg, char sep, int count, int *out)
 	if (i < count || end == NULL || *end != '\0')
 		cli_usage_error("%s: expected %d non-negative integers "
 		    "separated by '%c': '%s'", opt, count, sep, arg);
+}
+
+FILE *
+cli_open(const char *path, const char **name)
+{
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0) {
+		*name = "stdin";
+		return stdin;
+	}
+	*name = path;
+	if ((fp = fopen(path, "r")) == NULL)
+		warn("%s", path);
+	return fp;
+}
+
+void
+cli_close(FILE *fp)
+{
+	if (fp != NULL && fp != stdin)
+		fclose(fp);
+}
+
+int
+cli_each_input(int n, char **names,
+    int (*read)(FILE *fp, const char *name, void *arg), void *arg)
+{
+	static char *dash[] = { "-" };
+	int status = 0, rc = 0;
+
+	if (n == 0) {
+		n = 1;
+		names = dash;
+	}
+	for (int i = 0; i < n && rc != -2; i++) {
+		const char *name;
+		FILE *fp = cli_open(names[i], &name);
+
+		if (fp == NULL) {
+			status = 1;
+			continue;
+		}
+		if ((rc = read(fp, name, arg)) != 0)
+			status = 1;
+		cli_close(fp);
+	}
+	return status;
+}
+
+void
+cli_progress_init(struct cli_progress *p, int input_fd)
+{
+	struct stat sb;
+
+	*p = (struct cli_progress){ .on = isatty(STDERR_FILENO) &&
+		(input_fd < 0 || (fstat(input_fd, &sb) == 0 &&
+		S_ISREG(sb.st_mode))), .started = ts_elapsed(), .shown = -1 };
+}
+
+void
+cli_progress(struct cli_progress *p, int force, const char *fmt, ...)
+{
+	double now = ts_elapsed();
+	va_list ap;
+
+	if (!p->on || (now - p->shown < 0.5 && !force))
+		return;
+	p->shown = now;
+	fprintf(stderr, "\r%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);        /* the rest of a longer line before */
+	p->drawn = 1;
+}
+
+char *
+cli_time_left(struct cli_progress *p, double done, double total, char *buf,
+    size_t size)
+{
+	double spent = ts_elapsed() - p->started, left;
+
+	buf[0] = '\0';
+	if (done <= 0 || total <= done || spent < 1)
+		return buf;
+	left = spent * (total - done) / done;
+	if (left >= 60)
+		snprintf(buf, size, ", %.0f min %02.0f s left", floor(left / 60),
+		    floor(fmod(left, 60)));
+	else
+		snprintf(buf, size, ", %.0f s left", ceil(left));
+	return buf;
+}
+
+void
+cli_progress_end(struct cli_progress *p)
+{
+	if (p->drawn)
+		fputc('\n', stderr);
+	p->drawn = 0;
 }

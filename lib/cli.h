@@ -40,6 +40,41 @@ void cli_check_write(FILE *fp, const char *what);
  * something. Returns buf. */
 char *cli_visible(const char *s, char *buf, size_t size);
 
+/* An input named on the command line, for reading: "-" is standard
+ * input, called "stdin" in messages (*name); NULL after saying why it
+ * cannot be opened. cli_close() closes it unless it is stdin. */
+FILE *cli_open(const char *path, const char **name);
+void cli_close(FILE *fp);
+
+/* Each input in turn, as cat(1) reads them: the n names (none: standard
+ * input), each through cli_open; one that cannot be opened is said and
+ * passed over. read() returns 0, -1 for an input that failed (said
+ * already: the next one is read), or -2 to stop. 0 if every input opened
+ * and was read well, else 1. */
+int cli_each_input(int n, char **names,
+    int (*read)(FILE *fp, const char *name, void *arg), void *arg);
+
+/* Progress for a person watching: one line on stderr, rewritten at most
+ * twice a second, only when stderr is a terminal (never into a log or a
+ * test's output) and the program reads a file, not a pipe: in "frames
+ * f.mp4 | motionpts | spectrum" only frames, at the head, draws the line
+ * (three would write over each other). input_fd: the input's descriptor,
+ * or -1 for an input opened by name elsewhere (libav). A zeroed struct
+ * shows nothing. */
+struct cli_progress {
+	int on, drawn;
+	double shown, started;  /* ts_elapsed() */
+};
+void cli_progress_init(struct cli_progress *p, int input_fd);
+/* The line, "prog: " and the text, when it is due (force: now). */
+void cli_progress(struct cli_progress *p, int force, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "3 min 20 s left" (or "") for done of total after the time so far. */
+char *cli_time_left(struct cli_progress *p, double done, double total,
+    char *buf, size_t size);
+/* End the line, if one was drawn. */
+void cli_progress_end(struct cli_progress *p);
+
 /* Flush and close stdout, failing loudly on a write error (so that
  * "prog > /dev/full" does not succeed silently). Returns status, or 1 if
  * stdout failed. */

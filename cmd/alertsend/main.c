@@ -38,27 +38,21 @@ usage(int status)
 	exit(status);
 }
 
+static int
+intake_one(FILE *fp, const char *name, void *db)
+{
+	return intake(db, fp, name, 0) < 0 ? -1 : 0;
+}
+
 /* Events from the files (or stdin), then what is due. */
 static int
 take_events(const char *path, int argc, char **argv)
 {
 	struct db db;
-	int status = 0;
+	int status;
 
 	db_open(&db, path);
-	if (argc == 0)
-		status = intake(&db, stdin, "stdin", 0) < 0;
-	for (int i = 0; i < argc; i++) {
-		FILE *fp = fopen(argv[i], "r");
-		if (fp == NULL) {
-			warn("%s", argv[i]);
-			status = 1;
-			continue;
-		}
-		if (intake(&db, fp, argv[i], 0) < 0)
-			status = 1;
-		fclose(fp);
-	}
+	status = cli_each_input(argc, argv, intake_one, &db);
 	db_close(&db);
 	return status;
 }

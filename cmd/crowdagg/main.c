@@ -119,6 +119,7 @@ read_row(struct csv_in *in, const struct columns *c, const char *kind,
 struct run {
 	const struct options *opt;
 	struct windows *ws;
+	struct layout first;    /* the columns of the output */
 	long late, skipped;
 };
 
@@ -158,55 +159,46 @@ layout_check(const struct layout *first, const struct layout *now,
 	return -1;
 }
 
+/* One input into the windows (made at the first); -1 if it was bad. */
+static int
+read_input(FILE *fp, const char *name, void *arg)
+{
+	struct run *run = arg;
+	struct csv_in *in = csvin_new(fp, name);
+	struct columns c;
+	struct layout lay;
+	int rc = -1;
+
+	if (csvin_header(in) < 0) {
+		warnx("%s", csvin_error(in));
+	} else if (find_columns(in, run->opt->time_col, &c) == 0) {
+		lay = (struct layout){ c.person >= 0, c.gender >= 0,
+			c.age >= 0, c.emotion >= 0, run->opt->partial > 0,
+			run->opt->iso };
+		if (run->ws == NULL) {
+			run->first = lay;
+			run->ws = windows_new(run->opt->window, run->opt->slide,
+			    run->opt->lateness, run->opt->partial, &lay, stdout);
+			windows_header(run->ws);
+			fflush(stdout);   /* a live pipe sees it now */
+		}
+		if (layout_check(&run->first, &lay, name) == 0) {
+			csvin_background(in);
+			rc = aggregate(run, in, &c);
+		}
+	}
+	csvin_free(in);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Every input, as cat(1) reads them: a bad one is said and the next one
+ * read; what was read counts, even when a later row was bad. */
 static int
 run_inputs(const struct options *opt, int n, char **names)
 {
 	struct run run = { .opt = opt };
-	struct layout first = { 0 }, lay;
-	int status = 0;
+	int status = cli_each_input(n, names, read_input, &run);
 
-	for (int i = 0; i < (n > 0 ? n : 1); i++) {
-		const char *name = n > 0 ? names[i] : "stdin";
-		FILE *fp = n > 0 && strcmp(names[i], "-") != 0 ?
-		    fopen(names[i], "r") : stdin;
-		struct csv_in *in;
-		struct columns c;
-
-		if (fp == NULL) {
-			warn("%s", name);
-			status = 1;
-			break;
-		}
-		in = csvin_new(fp, name);
-		if (csvin_header(in) < 0) {
-			warnx("%s", csvin_error(in));
-			status = 1;
-		} else if (find_columns(in, opt->time_col, &c) < 0) {
-			status = 1;
-		} else {
-			lay = (struct layout){ c.person >= 0, c.gender >= 0,
-				c.age >= 0, c.emotion >= 0, opt->partial > 0,
-				opt->iso };
-			if (run.ws == NULL) {
-				first = lay;
-				run.ws = windows_new(opt->window, opt->slide,
-				    opt->lateness, opt->partial, &lay, stdout);
-				windows_header(run.ws);
-				fflush(stdout);   /* a live pipe sees it now */
-			} else if (layout_check(&first, &lay, name) < 0) {
-				status = 1;
-			}
-			csvin_background(in);
-			if (status == 0 && aggregate(&run, in, &c) < 0)
-				status = 1;
-		}
-		csvin_free(in);
-		if (fp != stdin)
-			fclose(fp);
-		if (status != 0)
-			break;
-	}
-	/* what was read counts, even when a later row was bad */
 	if (run.ws != NULL) {
 		windows_flush(run.ws);
 		windows_free(run.ws);

@@ -27,8 +27,8 @@ struct output {
 	ts_us last_pts;
 	int64_t last_raw;           /* last best-effort pts seen */
 	int64_t last_slot;          /* --fps: last time slot written */
-	int progress;               /* stderr is a terminal: show progress */
-	ts_us progress_at;
+	struct cli_progress progress;
+	double total;               /* seconds the input declares, or 0 */
 	ts_us seen_to;              /* the latest frame time decoded */
 	int at_end;                 /* a file read to its end */
 	int64_t read_to;            /* where the last whole packet ended */
@@ -218,19 +218,37 @@ write_frame(struct output *o, ts_us t)
 	o->last_pts = t;
 }
 
-static void
-show_progress(struct output *o, ts_us t)
+/* How far the input goes, for the time left: what the container declares
+ * (not a guess from the bit rate), to --duration's end; 0 if unknown. */
+static double
+declared_seconds(const struct input *in, const struct options *opt)
 {
-	ts_us now;
+	const AVFormatContext *fmt = in->fmt;
+	double total;
 
-	if (!o->progress)
-		return;
-	now = ts_now();
-	if (now - o->progress_at < 500000)
-		return;
-	o->progress_at = now;
-	fprintf(stderr, "\rframes: %ld frames, %.1f s ", o->written,
-	    ts_to_sec(t));
+	if (fmt->duration == AV_NOPTS_VALUE || fmt->duration <= 0 ||
+	    fmt->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE)
+		return 0;
+	total = (double)fmt->duration / AV_TIME_BASE;
+	if (opt->duration >= 0 && opt->start + opt->duration < total)
+		total = opt->start + opt->duration;
+	return total;
+}
+
+static void
+show_progress(struct output *o, ts_us t, int force)
+{
+	char left[64];
+	double at = ts_to_sec(t);
+
+	if (o->total > 0)
+		cli_progress(&o->progress, force, "%ld frames, %.1f of %.1f s "
+		    "(%.0f%%)%s", o->written, at, o->total, 100 * at / o->total,
+		    cli_time_left(&o->progress, at, o->total, left,
+		    sizeof left));
+	else
+		cli_progress(&o->progress, force, "%ld frames, %.1f s",
+		    o->written, at);
 }
 
 static int
@@ -263,7 +281,7 @@ handle_frame(struct output *o, const struct input *in, AVFrame *f)
 		start_output(o, in, f);
 	convert(o, f);
 	write_frame(o, t);
-	show_progress(o, t);
+	show_progress(o, t, 0);
 	if (o->opt->max_frames >= 0 && o->written >= o->opt->max_frames)
 		return STOP;
 	return GO_ON;
@@ -448,10 +466,11 @@ take_packet(struct output *o, struct input *in, const AVPacket *pkt,
 }
 
 static void
-summary(const struct output *o)
+summary(struct output *o)
 {
-	if (o->progress)
-		fputc('\n', stderr);
+	if (o->progress.drawn)
+		show_progress(o, o->last_pts, 1);
+	cli_progress_end(&o->progress);
 	if (!o->opt->verbose)
 		return;
 	fprintf(stderr, "frames: %s: %ld frames decoded, %ld written (%dx%d "
@@ -464,14 +483,17 @@ summary(const struct output *o)
 int
 decode_run(struct input *in, const struct options *opt)
 {
-	struct output o = { .opt = opt, .last_raw = AV_NOPTS_VALUE,
-		.progress = isatty(STDERR_FILENO) && !in->live };
+	struct output o = { .opt = opt, .last_raw = AV_NOPTS_VALUE };
 	AVPacket *pkt;
 	AVFrame *f;
 	int rc = GO_ON, status = 0;
 
 	if (!crop_fits(in, opt))
 		return EXIT_USAGE;
+	if (!in->live)
+		cli_progress_init(&o.progress, strcmp(opt->input, "-") == 0 ?
+		    STDIN_FILENO : -1);
+	o.total = declared_seconds(in, opt);
 	pkt = av_packet_alloc();
 	f = av_frame_alloc();
 	if (pkt == NULL || f == NULL)

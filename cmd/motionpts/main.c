@@ -230,6 +230,16 @@ write_overlay(struct overlay *o, struct region **regs, int nregs,
 	overlay_write(o, f);
 }
 
+/* Frames tracked so far, the video time they reach and the speed. */
+static void
+show_progress(struct cli_progress *p, long n, ts_us pts, int force)
+{
+	double spent = ts_elapsed() - p->started;
+
+	cli_progress(p, force, "%ld frames, %.1f s of video, %.0f frames/s", n,
+	    ts_to_sec(pts), spent > 0 ? (double)n / spent : 0);
+}
+
 static int
 run(struct options *opt, FILE *in, const char *name)
 {
@@ -238,6 +248,8 @@ run(struct options *opt, FILE *in, const char *name)
 	struct output out = { .iso = opt->iso };
 	struct region **regs;
 	uint8_t *frame;
+	struct cli_progress progress;
+	long n = 0;
 	int rc;
 
 	if (y4m_open(&r, in, name) < 0) {
@@ -256,6 +268,7 @@ run(struct options *opt, FILE *in, const char *name)
 
 	csvout_init(&out.csv, stdout);
 	fputs("ts,src,roi,pt,x,y,dx,dy,err\n", stdout);
+	cli_progress_init(&progress, fileno(in));
 	while ((rc = y4m_read_frame(&r, frame, &f)) > 0) {
 		/* The luma plane comes first whatever the colour space. */
 		struct vis_image img = { frame, r.info.width, r.info.height,
@@ -271,7 +284,11 @@ run(struct options *opt, FILE *in, const char *name)
 			    opt->gain);
 		fflush(stdout);
 		cli_check_write(stdout, "stdout");
+		show_progress(&progress, ++n, f.pts, 0);
 	}
+	if (progress.drawn)
+		show_progress(&progress, n, f.pts, 1);
+	cli_progress_end(&progress);
 	if (rc < 0)
 		warnx("%s", r.err);
 	for (int i = 0; i < opt->nrois; i++)
@@ -300,11 +317,8 @@ main(int argc, char **argv)
 		parse_option(c, optarg, &opt);
 	if (argc - optind > 1)
 		cli_usage_error("one input at most (got %d)", argc - optind);
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((in = fopen(name, "r")) == NULL)
-			err(1, "%s", name);
-	}
+	if (optind < argc && (in = cli_open(argv[optind], &name)) == NULL)
+		return 1;
 	/* Refined, OpenCV's estimate need only be near: the refinement's
 	 * first step takes it the rest of the way (and costs less than LK's
 	 * last iterations). */

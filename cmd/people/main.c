@@ -453,11 +453,8 @@ main(int argc, char **argv)
 		cli_usage_error("one input at most");
 	if (opt.emotions == NULL)
 		split_emotions(&opt, emotions);
-	if (optind == argc - 1 && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((in = fopen(name, "r")) == NULL)
-			err(1, "%s", name);
-	}
+	if (optind == argc - 1 && (in = cli_open(argv[optind], &name)) == NULL)
+		return 1;
 	if (opt.threads >= 0)
 		vis_set_threads(opt.threads);
 	status = run(&opt, in, name);

@@ -59,6 +59,8 @@ struct state {
 	int emitted;                    /* a window was written this row */
 	struct summary *sums;           /* --summary: regions being gathered */
 	int nsums, sumcap;
+	struct cli_progress progress;
+	long rows;
 };
 
 static void
@@ -739,6 +741,8 @@ run(struct state *st)
 			rc = -1;
 			break;
 		}
+		cli_progress(&st->progress, 0, "%ld rows, %zu series", ++st->rows,
+		    st->map.map.count);
 		/* Flush what a row completed, so a pipe sees each window's
 		 * peaks as they are found. */
 		if (st->emitted) {
@@ -747,6 +751,10 @@ run(struct state *st)
 			st->emitted = 0;
 		}
 	}
+	if (st->progress.drawn)
+		cli_progress(&st->progress, 1, "%ld rows, %zu series", st->rows,
+		    st->map.map.count);
+	cli_progress_end(&st->progress);
 	if (rc == 0)
 		flush_summaries(st, INT64_MAX);
 	if (rc < 0)
@@ -776,12 +784,10 @@ main(int argc, char **argv)
 		o.nkeys = split_cols("--key", def_keys, o.keys);
 	if (o.nvalues == 0)
 		o.nvalues = split_cols("--value", def_values, o.values);
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((fp = fopen(name, "r")) == NULL)
-			err(1, "%s", name);
-	}
+	if (optind < argc && (fp = cli_open(argv[optind], &name)) == NULL)
+		return 1;
 	st.in = csvin_new(fp, name);
+	cli_progress_init(&st.progress, fileno(fp));
 	csvout_init(&st.out, stdout);
 	series_map_init(&st.map);
 	status = run(&st);

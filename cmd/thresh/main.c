@@ -734,11 +734,8 @@ main(int argc, char **argv)
 		rules_free(st.rules, st.nrules);
 		return cli_finish(0);
 	}
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((fp = fopen(name, "r")) == NULL)
-			err(1, "%s", name);
-	}
+	if (optind < argc && (fp = cli_open(argv[optind], &name)) == NULL)
+		return 1;
 	track_map_init(&st.stale);
 	st.value = xcalloc((size_t)st.nrules, sizeof *st.value);
 	st.applies = xcalloc((size_t)st.nrules, sizeof *st.applies);

@@ -754,11 +754,8 @@ cmd_drift(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage_error("one input at most");
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
-		if ((fp = fopen(name, "r")) == NULL)
-			err(1, "%s", name);
-	}
+	if (optind < argc && (fp = cli_open(argv[optind], &name)) == NULL)
+		return 1;
 	in = csvin_new(fp, name);
 	if (csvin_header(in) < 0)
 		errx(1, "%s", csvin_error(in));

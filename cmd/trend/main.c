@@ -648,11 +648,8 @@ main(int argc, char **argv)
 	parse_args(argc - 1, argv + 1, &o);
 	if (argc - 1 - optind > 1)
 		cli_usage_error("one input at most");
-	if (optind < argc - 1 && strcmp(argv[optind + 1], "-") != 0) {
-		name = argv[optind + 1];
-		if ((fp = fopen(name, "r")) == NULL)
-			err(1, "%s", name);
-	}
+	if (optind < argc - 1 && (fp = cli_open(argv[optind + 1], &name)) == NULL)
+		return 1;
 	status = run(fp, name, &o);
 	if (fp != stdin)
 		fclose(fp);

@@ -62,7 +62,7 @@ struct ingest {
 	long rows, skipped;
 	long long points;
 	int committed;          /* a batch of this input is stored */
-	double shown;           /* progress last shown */
+	struct cli_progress progress;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -305,16 +305,10 @@ commit(struct ingest *g)
 static void
 show_progress(struct ingest *g, int last)
 {
-	double t;
-
-	if (!g->opt->progress)
-		return;
-	t = ts_elapsed();
-	if (!last && t - g->shown < 0.5)
-		return;
-	g->shown = t;
-	fprintf(stderr, "\rtsstore: %s: %ld rows, %lld points%s", g->name,
-	    g->rows, g->points, last ? "\n" : "");
+	cli_progress(&g->progress, last, "%s: %ld rows, %lld points",
+	    g->name, g->rows, g->points);
+	if (last)
+		cli_progress_end(&g->progress);
 }
 
 /* Wait for input while a batch waits; commit it when it is due. */
@@ -392,6 +386,9 @@ ingest_stream(struct ingest *g, FILE *fp, const char *name)
 	int rc = -1;
 
 	g->name = name;
+	g->progress = (struct cli_progress){ 0 };
+	if (g->opt->progress)
+		cli_progress_init(&g->progress, fileno(fp));
 	g->in = csvin_new(fp, g->name);
 	g->rows = g->skipped = 0;
 	g->points = 0;
@@ -417,21 +414,13 @@ ingest_stream(struct ingest *g, FILE *fp, const char *name)
 	return rc;
 }
 
+/* One input; after a signal, none more. */
 static int
-ingest_file(struct ingest *g, const char *path)
+ingest_file(FILE *fp, const char *name, void *g)
 {
-	FILE *fp;
-	int rc;
-
-	if (strcmp(path, "-") == 0)
-		return ingest_stream(g, stdin, "stdin");
-	if ((fp = fopen(path, "r")) == NULL) {
-		warn("%s", path);
-		return -1;
-	}
-	rc = ingest_stream(g, fp, path);
-	fclose(fp);
-	return rc;
+	if (ingest_stream(g, fp, name) < 0)
+		return stop_signal ? -2 : -1;
+	return stop_signal ? -2 : 0;
 }
 
 int
@@ -512,11 +501,7 @@ cmd_ingest(int argc, char **argv)
 	g.vals = xcalloc(1, sizeof *g.vals);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (optind == argc)
-		status = ingest_file(&g, "-") < 0;
-	for (int i = optind; i < argc && !stop_signal; i++)
-		if (ingest_file(&g, argv[i]) < 0)
-			status = 1;
+	status = cli_each_input(argc - optind, argv + optind, ingest_file, &g);
 	writer_free(g.w);
 	free(g.vals);
 	free(g.buf);

@@ -73,6 +73,12 @@ load_tags(struct store *st, FILE *fp, const char *name)
 	return rc < 0 ? -1 : 0;
 }
 
+static int
+load_one(FILE *fp, const char *name, void *st)
+{
+	return load_tags(st, fp, name) < 0 ? -1 : 0;
+}
+
 int
 cmd_tag(int argc, char **argv)
 {
@@ -85,19 +91,7 @@ cmd_tag(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		common_option(&c, opt, optarg);
 	st = common_open(&c, STORE_CREATE);
-	if (optind == argc)
-		status = load_tags(st, stdin, "stdin") < 0;
-	for (int i = optind; i < argc; i++) {
-		FILE *fp = fopen(argv[i], "r");
-		if (fp == NULL) {
-			warn("%s", argv[i]);
-			status = 1;
-			continue;
-		}
-		if (load_tags(st, fp, argv[i]) < 0)
-			status = 1;
-		fclose(fp);
-	}
+	status = cli_each_input(argc - optind, argv + optind, load_one, st);
 	st->ops->close(st);
 	return status;
 }

@@ -71,8 +71,9 @@ run(const char *path, int now)
 	return rc < 0 ? 1 : 0;
 }
 
-int
-main(int argc, char **argv)
+/* The options before the command; returns the database's path. */
+static const char *
+parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -88,8 +89,6 @@ main(int argc, char **argv)
 	const char *path = getenv("ALERTSEND_DB");
 	int o;
 
-	cli_init(argv);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* "+": options stop at the command, which has its own */
 	while ((o = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (o) {
@@ -122,20 +121,61 @@ main(int argc, char **argv)
 	if (path == NULL || *path == '\0')
 		cli_usage_error("no database: give --db FILE or set "
 		    "ALERTSEND_DB");
+	return path;
+}
+
+/* The commands, each returning the exit status. */
+static int
+do_sub(const char *path, int argc, char **argv)
+{
+	return cmd_sub(path, argc, argv) < 0;
+}
+
+static int
+do_silence(const char *path, int argc, char **argv)
+{
+	return cmd_silence(path, argc, argv) < 0;
+}
+
+static int
+do_log(const char *path, int argc, char **argv)
+{
+	optind = 0;
+	return cmd_log(path, argc, argv);
+}
+
+static int
+do_run(const char *path, int argc, char **argv)
+{
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--now") != 0))
+		cli_usage_error("run: only --now");
+	return run(path, argc == 2);
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(const char *path, int argc, char **argv);
+} commands[] = {
+	{ "sub", do_sub },
+	{ "silence", do_silence },
+	{ "log", do_log },
+	{ "run", do_run },
+};
+
+int
+main(int argc, char **argv)
+{
+	const char *path;
+
+	cli_init(argv);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	path = parse_options(argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (argc > 0 && strcmp(argv[0], "sub") == 0)
-		return cli_finish(cmd_sub(path, argc, argv) < 0);
-	if (argc > 0 && strcmp(argv[0], "silence") == 0)
-		return cli_finish(cmd_silence(path, argc, argv) < 0);
-	if (argc > 0 && strcmp(argv[0], "log") == 0) {
-		optind = 0;
-		return cli_finish(cmd_log(path, argc, argv));
-	}
-	if (argc >= 1 && strcmp(argv[0], "run") == 0) {
-		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--now") != 0))
-			cli_usage_error("run: only --now");
-		return cli_finish(run(path, argc == 2));
-	}
+	for (size_t i = 0; argc > 0 && i < sizeof commands /
+	    sizeof commands[0]; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return cli_finish(commands[i].fn(path, argc, argv));
+	/* no command: events from the files, or stdin */
 	return cli_finish(take_events(path, argc, argv));
 }

@@ -344,82 +344,112 @@ backoff_s(int attempts)
 	return s < RETRY_MAX_S ? s : RETRY_MAX_S;
 }
 
-/* The due deliveries of one subscriber, as one notification of at most
- * GROUP_MAX events; 1 when it was full and sent, so call again. */
-static int
-deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
+/* One notification's events: up to GROUP_MAX of a subscriber's pending
+ * deliveries that are due, oldest first. */
+struct group {
+	struct event ev[GROUP_MAX];
+	long long ids[GROUP_MAX];
+	char *text[GROUP_MAX][EVENT_COLS];
+	int n, attempts;        /* the most any of them has had */
+};
+
+static void
+load_group(struct db *db, const char *sub, ts_us now, struct group *g)
 {
 	sqlite3_stmt *q = db_prepare(db, "SELECT d.id, d.attempts, e.ts,"
 	    " coalesce(d.started, 0), e.alert, e.severity, e.state, e.key,"
 	    " e.value, e.lim, e.message"
 	    " FROM delivery d JOIN event e ON e.id = d.event WHERE d.sub = ?"
-	    " AND d.state = 'pending' AND d.next_at <= ? ORDER BY d.id LIMIT "
-	    "100");
-	sqlite3_stmt *u;
-	struct event ev[GROUP_MAX];
-	long long ids[GROUP_MAX];
-	char *text[GROUP_MAX][EVENT_COLS] = { { 0 } }, err[512] = "";
-	int n = 0, attempts = 0, ok, sent, rc = 0;
+	    " AND d.state = 'pending' AND d.next_at <= ? ORDER BY d.id"
+	    " LIMIT ?");
+	struct event *ev;
 
-	if (rate_gate(db, si->name, si->rate, now) < 0) {
-		sqlite3_finalize(q);
-		return -1;
-	}
-	sqlite3_bind_text(q, 1, si->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, sub, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, now);
-	while (n < GROUP_MAX && sqlite3_step(q) == SQLITE_ROW) {
-		ids[n] = sqlite3_column_int64(q, 0);
-		if (sqlite3_column_int(q, 1) > attempts)
-			attempts = sqlite3_column_int(q, 1);
-		ev[n].ts = sqlite3_column_int64(q, 2);
-		ev[n].started = sqlite3_column_int64(q, 3);
+	sqlite3_bind_int(q, 3, GROUP_MAX);
+	while (g->n < GROUP_MAX && sqlite3_step(q) == SQLITE_ROW) {
+		ev = &g->ev[g->n];
+		g->ids[g->n] = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_int(q, 1) > g->attempts)
+			g->attempts = sqlite3_column_int(q, 1);
+		ev->ts = sqlite3_column_int64(q, 2);
+		ev->started = sqlite3_column_int64(q, 3);
 		for (int i = 1; i < EVENT_COLS; i++) {
-			text[n][i] = xstrdup((const char *)
+			g->text[g->n][i] = xstrdup((const char *)
 			    sqlite3_column_text(q, i + 3));
-			ev[n].f[i] = text[n][i];
+			ev->f[i] = g->text[g->n][i];
 		}
-		ev[n].f[F_TS] = "";
-		n++;
+		ev->f[F_TS] = "";
+		g->n++;
 	}
 	sqlite3_finalize(q);
-	if (n == 0)
-		return 0;
-	sent = channel_send(si, ev, n, err, sizeof err);
-	ok = sent == SEND_OK;
-	if (sent == SEND_RETRY)
-		warnx("%s: %s: %s (retry in %llds)", si->name, si->channel, err,
-		    backoff_s(attempts + 1));
-	else if (sent == SEND_FAILED)
-		warnx("%s: %s: %s (not retried)", si->name, si->channel, err);
-	u = db_prepare(db, "UPDATE delivery SET attempts = attempts + 1,"
-	    " state = ?, next_at = ?, done_at = ?, result = ? WHERE id = ?");
-	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
-		rc = -1;
-	for (int i = 0; rc == 0 && i < n; i++) {
+}
+
+static void
+free_group(struct group *g)
+{
+	for (int i = 0; i < g->n; i++)
+		for (int k = 1; k < EVENT_COLS; k++)
+			free(g->text[i][k]);
+}
+
+/* What the channel said, onto each delivery of the group (and the rate
+ * gate's count when sent), in one transaction. */
+static int
+record_result(struct db *db, const struct subscriber_info *si,
+    const struct group *g, int sent, const char *err, ts_us now)
+{
+	sqlite3_stmt *u = db_prepare(db, "UPDATE delivery SET"
+	    " attempts = attempts + 1, state = ?, next_at = ?, done_at = ?,"
+	    " result = ? WHERE id = ?");
+	int ok = sent == SEND_OK, rc = db_exec(db, "BEGIN IMMEDIATE");
+
+	for (int i = 0; rc == 0 && i < g->n; i++) {
 		sqlite3_reset(u);
 		sqlite3_bind_text(u, 1, ok ? "sent" : sent == SEND_FAILED ?
 		    "failed" : "pending", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(u, 2, now + backoff_s(attempts + 1) *
+		sqlite3_bind_int64(u, 2, now + backoff_s(g->attempts + 1) *
 		    TS_US_PER_S);
 		sqlite3_bind_int64(u, 3, now);
 		sqlite3_bind_text(u, 4, ok ? "ok" : err, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(u, 5, ids[i]);
+		sqlite3_bind_int64(u, 5, g->ids[i]);
 		if (sqlite3_step(u) != SQLITE_DONE)
 			rc = db_fail(db);
 	}
+	sqlite3_finalize(u);
 	if (rc == 0 && ok)
 		rc = rate_sent(db, si->name, si->rate, now);
 	if (rc == 0)
 		rc = db_exec(db, "COMMIT");
 	if (rc < 0)
 		db_exec(db, "ROLLBACK");
-	else if (ok && n == GROUP_MAX)
-		rc = 1;         /* a full notification: there may be more */
-	sqlite3_finalize(u);
-	for (int i = 0; i < n; i++)
-		for (int k = 1; k < EVENT_COLS; k++)
-			free(text[i][k]);
 	return rc;
+}
+
+/* The due deliveries of one subscriber, as one notification of at most
+ * GROUP_MAX events; 1 when it was full and sent, so call again. */
+static int
+deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
+{
+	struct group g = { .n = 0 };
+	char err[512] = "";
+	int sent, rc;
+
+	if (rate_gate(db, si->name, si->rate, now) < 0)
+		return -1;
+	load_group(db, si->name, now, &g);
+	if (g.n == 0)
+		return 0;
+	sent = channel_send(si, g.ev, g.n, err, sizeof err);
+	if (sent == SEND_RETRY)
+		warnx("%s: %s: %s (retry in %llds)", si->name, si->channel, err,
+		    backoff_s(g.attempts + 1));
+	else if (sent == SEND_FAILED)
+		warnx("%s: %s: %s (not retried)", si->name, si->channel, err);
+	rc = record_result(db, si, &g, sent, err, now);
+	free_group(&g);
+	/* a full notification sent: there may be more */
+	return rc == 0 && sent == SEND_OK && g.n == GROUP_MAX ? 1 : rc;
 }
 
 /* Deliveries still failing --max-age after their event came in are given

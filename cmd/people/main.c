@@ -250,6 +250,43 @@ classify_tracks(struct vis_classifier *c, struct tracker *tr,
 	}
 }
 
+/* What looks for people in a frame, and what it has seen. */
+struct looker {
+	struct vis_detector *det;
+	struct vis_classifier *cls;     /* --attributes, or NULL */
+	struct vis_box *box;            /* MAX_BOXES */
+	uint8_t *last;                  /* the luma of the last look */
+	long rounds, still;             /* looks made, and skipped */
+};
+
+/* A frame looked at: detections into the tracks, or, when nothing moved
+ * since the last look, the tracks held as they are. */
+static void
+look(struct looker *lk, struct tracker *tr, const struct vis_image *img,
+    long index, const struct options *opt, const char *name)
+{
+	size_t size = (size_t)img->w * img->h;
+	char why[512];
+	int n;
+
+	if (lk->last != NULL && motion(img->data, lk->last, img->w, img->h) <
+	    opt->still) {
+		tracker_hold(tr);
+		lk->still++;
+		return;
+	}
+	lk->rounds++;
+	if ((n = vis_detect(lk->det, img, opt->scale, lk->box, MAX_BOXES, why,
+	    sizeof why)) < 0)
+		errx(1, "%s: frame %ld: %s", name, index, why);
+	tracker_update(tr, lk->box, n, index);
+	if (lk->cls != NULL)
+		classify_tracks(lk->cls, tr, img, index, name);
+	if (lk->last == NULL)
+		lk->last = xmalloc(size);
+	memcpy(lk->last, img->data, size);
+}
+
 static int
 run(const struct options *opt, FILE *in, const char *name)
 {
@@ -257,21 +294,17 @@ run(const struct options *opt, FILE *in, const char *name)
 	struct y4m_frame f;
 	struct output out = { .iso = opt->iso, .kind = opt->detect,
 		.opt = opt };
-	struct vis_classifier *cls = NULL;
-	struct vis_detector *det;
-	struct vis_box *box;
+	struct looker lk = { 0 };
 	struct tracker tr;
-	uint8_t *frame, *last = NULL;
-	char why[512];
-	int rc, n;
-	long rounds = 0, still = 0;
+	uint8_t *frame;
+	int rc;
 
 	if (y4m_open(&r, in, name) < 0) {
 		warnx("%s", r.err);
 		return 1;
 	}
-	box = xcalloc(MAX_BOXES, sizeof *box);
-	det = make_detector(opt);
+	lk.box = xcalloc(MAX_BOXES, sizeof *lk.box);
+	lk.det = make_detector(opt);
 	tracker_init(&tr, opt->max_missed, opt->confirm);
 	out.src = opt->src ? opt->src : r.info.src[0] ? r.info.src : "stdin";
 	frame = xmalloc(r.frame_size);
@@ -279,34 +312,16 @@ run(const struct options *opt, FILE *in, const char *name)
 		overlay_open(&out.overlay, opt->overlay, &r.info);
 	csvout_init(&out.csv, stdout);
 	if (opt->attributes != NULL)
-		cls = make_classifier(opt);
-	fputs(cls != NULL ? "ts,src,frame,track,kind,x,y,w,h,score,age,gender,"
+		lk.cls = make_classifier(opt);
+	fputs(lk.cls != NULL ? "ts,src,frame,track,kind,x,y,w,h,score,age,gender,"
 	    "emotion\n" : "ts,src,frame,track,kind,x,y,w,h,score\n", stdout);
 	while ((rc = y4m_read_frame(&r, frame, &f)) > 0) {
 		/* the luma plane comes first whatever the colour space */
 		struct vis_image img = { frame, r.info.width, r.info.height,
 			r.info.width };
 		tracker_predict(&tr);
-		if (f.index % opt->every == 0) {
-			if (last != NULL && motion(frame, last, img.w, img.h) <
-			    opt->still) {
-				tracker_hold(&tr);
-				still++;
-			} else {
-				rounds++;
-				if ((n = vis_detect(det, &img, opt->scale, box,
-				    MAX_BOXES, why, sizeof why)) < 0)
-					errx(1, "%s: frame %ld: %s", name,
-					    f.index, why);
-				tracker_update(&tr, box, n, f.index);
-				if (cls != NULL)
-					classify_tracks(cls, &tr, &img, f.index,
-					    name);
-				if (last == NULL)
-					last = xmalloc((size_t)img.w * img.h);
-				memcpy(last, frame, (size_t)img.w * img.h);
-			}
-		}
+		if (f.index % opt->every == 0)
+			look(&lk, &tr, &img, f.index, opt, name);
 		write_frame(&out, &tr, opt, f.index, r.info.t0 + f.pts);
 		if (out.overlay.fp != NULL)
 			write_overlay(&out, &tr, opt, frame, &f);
@@ -317,15 +332,15 @@ run(const struct options *opt, FILE *in, const char *name)
 		warnx("%s", r.err);
 	if (opt->verbose)
 		warnx("%ld frames, %ld detection rounds, %ld skipped (nothing "
-		    "moved), %ld tracks", r.nframes, rounds, still,
+		    "moved), %ld tracks", r.nframes, lk.rounds, lk.still,
 		    tr.next_id - 1);
-	vis_detector_free(det);
-	if (cls != NULL)
-		vis_classifier_free(cls);
+	vis_detector_free(lk.det);
+	if (lk.cls != NULL)
+		vis_classifier_free(lk.cls);
 	tracker_free(&tr);
-	free(box);
+	free(lk.box);
 	free(frame);
-	free(last);
+	free(lk.last);
 	overlay_close(&out.overlay);
 	return rc < 0 ? 1 : 0;
 }
@@ -359,8 +374,9 @@ split_emotions(struct options *opt, char *list)
 		cli_usage_error("--emotions: no names");
 }
 
-int
-main(int argc, char **argv)
+/* The options into opt (which holds the defaults). */
+static void
+parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
 		{ "detect", required_argument, NULL, 'd' },
@@ -384,6 +400,65 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
+	int c, line[4];
+
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (strcmp(optarg, "person") != 0 &&
+			    strcmp(optarg, "face") != 0)
+				cli_usage_error("--detect: person or face: "
+				    "'%s'", optarg);
+			opt->detect = optarg;
+			break;
+		case 'c': opt->cascade = optarg; break;
+		case 'M': opt->model = optarg; break;
+		case 'z': size_option("--model-size", optarg, opt->model_size);
+			break;
+		case 'A': opt->attributes = optarg; break;
+		case 'Z': size_option("--attributes-size", optarg,
+			    opt->attr_size);
+			break;
+		case 'E': split_emotions(opt, optarg); break;
+		case 'n': opt->min_score = cli_double("--min-score", optarg,
+			    0, 1);
+			break;
+		case 'e': opt->every = (int)cli_long("--every", optarg, 1, 1000);
+			break;
+		case 's': opt->scale = cli_double("--scale", optarg, 0.05, 4);
+			break;
+		case 'S': opt->still = cli_double("--still", optarg, 0, 255);
+			break;
+		case 'l':
+			cli_ints("--line", optarg, ',', 4, line);
+			opt->line = (struct line){ (float)line[0],
+				(float)line[1], (float)line[2],
+				(float)line[3] };
+			opt->has_line = 1;
+			break;
+		case 'o': opt->overlay = optarg; break;
+		case 'r': opt->src = cli_src(optarg); break;
+		case 'm': opt->max_missed = (int)cli_long("--max-missed",
+			    optarg, 0, 1000);
+			break;
+		case 'C': opt->confirm = (int)cli_long("--confirm", optarg, 1,
+			    1000);
+			break;
+		case 't': opt->threads = (int)cli_long("--threads", optarg, 0,
+			    256);
+			break;
+		case 'i': opt->iso = 1; break;
+		case 'v': opt->verbose = 1; break;
+		case 'h': usage(0);
+		case 'V': cli_version();
+		default: cli_usage_hint();
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
 	struct options opt = { .detect = "person", .cascade = FACE_CASCADE,
 		.every = 3, .scale = 1, .still = 1.0, .max_missed = 2,
 		.confirm = 1, .threads = -1, .model_size = { 300, 300 },
@@ -392,63 +467,12 @@ main(int argc, char **argv)
 	 * share */
 	char emotions[] = "neutral,happiness,surprise,sadness,anger,disgust,"
 	    "fear,contempt";
-	int c, line[4], status;
+	int status;
 	FILE *in = stdin;
 	const char *name = "stdin";
 
 	cli_init(argv);
-	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (strcmp(optarg, "person") != 0 &&
-			    strcmp(optarg, "face") != 0)
-				cli_usage_error("--detect: person or face: "
-				    "'%s'", optarg);
-			opt.detect = optarg;
-			break;
-		case 'c': opt.cascade = optarg; break;
-		case 'M': opt.model = optarg; break;
-		case 'z': size_option("--model-size", optarg, opt.model_size);
-			break;
-		case 'A': opt.attributes = optarg; break;
-		case 'Z': size_option("--attributes-size", optarg,
-			    opt.attr_size);
-			break;
-		case 'E': split_emotions(&opt, optarg); break;
-		case 'n': opt.min_score = cli_double("--min-score", optarg,
-			    0, 1);
-			break;
-		case 'e': opt.every = (int)cli_long("--every", optarg, 1, 1000);
-			break;
-		case 's': opt.scale = cli_double("--scale", optarg, 0.05, 4);
-			break;
-		case 'S': opt.still = cli_double("--still", optarg, 0, 255);
-			break;
-		case 'l':
-			cli_ints("--line", optarg, ',', 4, line);
-			opt.line = (struct line){ (float)line[0],
-				(float)line[1], (float)line[2],
-				(float)line[3] };
-			opt.has_line = 1;
-			break;
-		case 'o': opt.overlay = optarg; break;
-		case 'r': opt.src = cli_src(optarg); break;
-		case 'm': opt.max_missed = (int)cli_long("--max-missed",
-			    optarg, 0, 1000);
-			break;
-		case 'C': opt.confirm = (int)cli_long("--confirm", optarg, 1,
-			    1000);
-			break;
-		case 't': opt.threads = (int)cli_long("--threads", optarg, 0,
-			    256);
-			break;
-		case 'i': opt.iso = 1; break;
-		case 'v': opt.verbose = 1; break;
-		case 'h': usage(0);
-		case 'V': cli_version();
-		default: cli_usage_hint();
-		}
-	}
+	parse_options(argc, argv, &opt);
 	if (optind < argc - 1)
 		cli_usage_error("one input at most");
 	if (opt.emotions == NULL)

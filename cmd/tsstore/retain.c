@@ -180,8 +180,15 @@ list_policy(const char *pattern, ts_us keep, void *arg)
 	return 0;
 }
 
-int
-cmd_retain(int argc, char **argv)
+struct retain_opts {
+	struct common c;
+	const char *pattern;
+	ts_us keep, now;
+	int forget, list, verbose;
+};
+
+static void
+parse_retain_options(int argc, char **argv, struct retain_opts *o)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS,
 		{ "series", required_argument, NULL, 's' },
@@ -191,52 +198,68 @@ cmd_retain(int argc, char **argv)
 		{ "now", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 } };
-	struct common c = { 0 };
-	const char *pattern = NULL;
-	ts_us keep = -1, now = ts_now();
-	int opt, forget = 0, list = 0, verbose = 0, rc;
-	struct store *st;
-	struct csv_out out;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
-		if (common_option(&c, opt, optarg))
+		if (common_option(&o->c, opt, optarg))
 			continue;
 		switch (opt) {
-		case 's': pattern = optarg; break;
+		case 's': o->pattern = optarg; break;
 		case 'k':
-			if (ts_parse_duration(optarg, &keep) < 0)
+			if (ts_parse_duration(optarg, &o->keep) < 0)
 				cli_usage_error("--keep: not a duration (30d, "
 				    "12h): '%s'", optarg);
 			break;
-		case 'f': forget = 1; break;
-		case 'l': list = 1; break;
+		case 'f': o->forget = 1; break;
+		case 'l': o->list = 1; break;
 		case 'n':
-			if (ts_parse_when(optarg, ts_now(), &now) < 0)
+			if (ts_parse_when(optarg, ts_now(), &o->now) < 0)
 				cli_usage_error("--now: not a time: '%s'",
 				    optarg);
 			break;
-		case 'v': verbose = 1; break;
+		case 'v': o->verbose = 1; break;
 		}
 	}
 	if (optind < argc)
 		cli_usage_error("unexpected argument: '%s'", argv[optind]);
-	if ((pattern != NULL) != (keep >= 0 || forget) || (keep >= 0 && forget))
+	if ((o->pattern != NULL) != (o->keep >= 0 || o->forget) ||
+	    (o->keep >= 0 && o->forget))
 		cli_usage_error("--series goes with one of --keep DUR and "
 		    "--forget");
-	st = common_open(&c, STORE_OPEN);
-	if (pattern != NULL) {
-		rc = st->ops->policy_set(st, pattern, forget ? -1 : keep);
+}
+
+static int
+list_policies(struct store *st)
+{
+	struct csv_out out;
+	int rc;
+
+	csvout_init(&out, stdout);
+	csvout_str(&out, "series");
+	csvout_str(&out, "keep");
+	csvout_end(&out);
+	if ((rc = st->ops->policy_each(st, list_policy, &out)) < 0)
+		warnx("%s", st->err);
+	return rc;
+}
+
+int
+cmd_retain(int argc, char **argv)
+{
+	struct retain_opts o = { .keep = -1, .now = ts_now() };
+	struct store *st;
+	int rc;
+
+	parse_retain_options(argc, argv, &o);
+	st = common_open(&o.c, STORE_OPEN);
+	if (o.pattern != NULL) {
+		rc = st->ops->policy_set(st, o.pattern, o.forget ? -1 : o.keep);
 		if (rc < 0)
 			warnx("%s", st->err);
-	} else if (list) {
-		csvout_init(&out, stdout);
-		csvout_str(&out, "series");
-		csvout_str(&out, "keep");
-		csvout_end(&out);
-		if ((rc = st->ops->policy_each(st, list_policy, &out)) < 0)
-			warnx("%s", st->err);
+	} else if (o.list) {
+		rc = list_policies(st);
 	} else {
-		rc = apply(st, now, verbose);
+		rc = apply(st, o.now, o.verbose);
 	}
 	st->ops->close(st);
 	return rc < 0 ? 1 : 0;

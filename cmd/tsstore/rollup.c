@@ -266,8 +266,38 @@ list_def(const char *pattern, ts_us step, const char *aggs, void *arg)
 	return 0;
 }
 
-int
-cmd_rollup(int argc, char **argv)
+struct rollup_opts {
+	struct common c;
+	const char *pattern, *aggs;
+	ts_us step;
+	int forget, list, verbose;
+};
+
+static void
+check_rollup_options(const struct rollup_opts *o)
+{
+	enum agg parsed[A_NAGG];
+	const char *bad;
+	int badlen;
+
+	if (o->pattern != NULL && (o->step == 0 || (o->aggs == NULL) ==
+	    !o->forget))
+		cli_usage_error("--series goes with --step and one of --agg "
+		    "LIST and --forget");
+	if (o->pattern == NULL && (o->step != 0 || o->aggs != NULL ||
+	    o->forget))
+		cli_usage_error("--step, --agg and --forget go with --series");
+	if (o->pattern != NULL && strchr(o->pattern, '@') != NULL)
+		cli_usage_error("--series: rollups are not rolled up again: "
+		    "'%s'", o->pattern);
+	if (o->aggs != NULL && agg_parse_list(o->aggs, parsed, &bad,
+	    &badlen) < 0)
+		cli_usage_error("--agg: not one of mean, min, max, first, last, "
+		    "count, sum, p95: '%.*s'", badlen, bad);
+}
+
+static void
+parse_rollup_options(int argc, char **argv, struct rollup_opts *o)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS,
 		{ "series", required_argument, NULL, 's' },
@@ -277,54 +307,50 @@ cmd_rollup(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 } };
-	static const char *const header[] = { "series", "step", "agg" };
-	struct common c = { 0 };
-	const char *pattern = NULL, *aggs = NULL, *bad;
-	enum agg parsed[A_NAGG];
-	ts_us step = 0;
-	int opt, forget = 0, list = 0, verbose = 0, rc, badlen;
-	struct store *st;
-	struct csv_out out;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
-		if (common_option(&c, opt, optarg))
+		if (common_option(&o->c, opt, optarg))
 			continue;
 		switch (opt) {
-		case 's': pattern = optarg; break;
+		case 's': o->pattern = optarg; break;
 		case 'S':
-			if (ts_parse_duration(optarg, &step) < 0 || step <= 0)
+			if (ts_parse_duration(optarg, &o->step) < 0 ||
+			    o->step <= 0)
 				cli_usage_error("--step: not a duration above "
 				    "zero: '%s'", optarg);
 			break;
-		case 'a': aggs = optarg; break;
-		case 'f': forget = 1; break;
-		case 'l': list = 1; break;
-		case 'v': verbose = 1; break;
+		case 'a': o->aggs = optarg; break;
+		case 'f': o->forget = 1; break;
+		case 'l': o->list = 1; break;
+		case 'v': o->verbose = 1; break;
 		}
 	}
 	if (optind < argc)
 		cli_usage_error("unexpected argument: '%s'", argv[optind]);
-	if (pattern != NULL && (step == 0 || (aggs == NULL) == !forget))
-		cli_usage_error("--series goes with --step and one of --agg "
-		    "LIST and --forget");
-	if (pattern == NULL && (step != 0 || aggs != NULL || forget))
-		cli_usage_error("--step, --agg and --forget go with --series");
-	if (pattern != NULL && strchr(pattern, '@') != NULL)
-		cli_usage_error("--series: rollups are not rolled up again: "
-		    "'%s'", pattern);
-	if (aggs != NULL && agg_parse_list(aggs, parsed, &bad, &badlen) < 0)
-		cli_usage_error("--agg: not one of mean, min, max, first, last, "
-		    "count, sum, p95: '%.*s'", badlen, bad);
-	st = common_open(&c, STORE_OPEN);
-	if (pattern != NULL) {
-		rc = define(st, pattern, step, forget ? NULL : aggs);
-	} else if (list) {
+	check_rollup_options(o);
+}
+
+int
+cmd_rollup(int argc, char **argv)
+{
+	static const char *const header[] = { "series", "step", "agg" };
+	struct rollup_opts o = { .c = { 0 } };
+	struct store *st;
+	struct csv_out out;
+	int rc;
+
+	parse_rollup_options(argc, argv, &o);
+	st = common_open(&o.c, STORE_OPEN);
+	if (o.pattern != NULL) {
+		rc = define(st, o.pattern, o.step, o.forget ? NULL : o.aggs);
+	} else if (o.list) {
 		csvout_init(&out, stdout);
 		csvout_row(&out, 3, header);
 		if ((rc = st->ops->rollup_each(st, list_def, &out)) < 0)
 			warnx("%s", st->err);
 	} else {
-		rc = run(st, verbose);
+		rc = run(st, o.verbose);
 	}
 	st->ops->close(st);
 	return rc < 0 ? 1 : 0;

@@ -468,8 +468,10 @@ take_packet(struct output *o, struct input *in, const AVPacket *pkt,
 static void
 summary(struct output *o)
 {
+	/* where the input ended: the last frame's end */
 	if (o->progress.drawn)
-		show_progress(o, o->last_pts, 1);
+		show_progress(o, o->last_pts + (o->info.fps_num > 0 ?
+		    (ts_us)(1e6 * o->info.fps_den / o->info.fps_num) : 0), 1);
 	cli_progress_end(&o->progress);
 	if (!o->opt->verbose)
 		return;

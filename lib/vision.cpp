@@ -5,8 +5,10 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/objdetect.hpp>
+#include <opencv2/video/background_segm.hpp>
 #include <opencv2/video/tracking.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -402,6 +404,99 @@ vis_detector_free(struct vis_detector *d)
 	delete d;
 }
 
+struct vis_motion {
+	cv::Ptr<cv::BackgroundSubtractorMOG2> mog;
+	cv::Mat mask, fg, labels, stats, centroids;
+};
+
+extern "C" struct vis_motion *
+vis_motion_new(int history)
+{
+	vis_motion *m = new (std::nothrow) vis_motion();
+
+	if (m == nullptr)
+		return nullptr;
+	try {
+		m->mog = cv::createBackgroundSubtractorMOG2(history, 16, true);
+	} catch (const cv::Exception &e) {
+		say_cv("the background model", e);
+		delete m;
+		return nullptr;
+	}
+	return m;
+}
+
+extern "C" void
+vis_motion_free(struct vis_motion *m)
+{
+	delete m;
+}
+
+// The mask: 255 foreground, 127 shadow (left out), 0 background; opened
+// to drop speckle, then closed with a tall kernel so that a body cut in
+// two by a leg's gap or a dark coat stays one region.
+static void
+foreground(vis_motion *m, const cv::Mat &img)
+{
+	static const cv::Mat open3 = cv::getStructuringElement(cv::MORPH_ELLIPSE,
+	    cv::Size(3, 3));
+	static const cv::Mat close = cv::getStructuringElement(cv::MORPH_RECT,
+	    cv::Size(5, 11));
+
+	m->mog->apply(img, m->mask);
+	cv::threshold(m->mask, m->fg, 200, 255, cv::THRESH_BINARY);
+	cv::morphologyEx(m->fg, m->fg, cv::MORPH_OPEN, open3);
+	cv::morphologyEx(m->fg, m->fg, cv::MORPH_CLOSE, close);
+}
+
+extern "C" int
+vis_motion_boxes(struct vis_motion *m, const struct vis_image *img,
+    int min_area, struct vis_box *out, int max, char *err, size_t errsz)
+{
+	std::vector<std::pair<int, int>> bylabel;      // (area, label)
+	int n = 0;
+
+	try {
+		foreground(m, wrap(img));
+		int k = cv::connectedComponentsWithStats(m->fg, m->labels,
+		    m->stats, m->centroids, 8, CV_32S);
+		for (int i = 1; i < k; i++) {
+			int area = m->stats.at<int>(i, cv::CC_STAT_AREA);
+			if (area >= min_area)
+				bylabel.push_back({ area, i });
+		}
+	} catch (const cv::Exception &e) {
+		set_err(err, errsz, e);
+		return -1;
+	}
+	std::sort(bylabel.begin(), bylabel.end(), std::greater<>());
+	for (size_t i = 0; i < bylabel.size() && n < max; i++, n++) {
+		int l = bylabel[i].second;
+		out[n].x = (float)m->stats.at<int>(l, cv::CC_STAT_LEFT);
+		out[n].y = (float)m->stats.at<int>(l, cv::CC_STAT_TOP);
+		out[n].w = (float)m->stats.at<int>(l, cv::CC_STAT_WIDTH);
+		out[n].h = (float)m->stats.at<int>(l, cv::CC_STAT_HEIGHT);
+		out[n].score = (float)bylabel[i].first /
+		    (out[n].w * out[n].h);  // how full the box is
+	}
+	return n;
+}
+
+extern "C" double
+vis_motion_share(const struct vis_motion *m, struct vis_rect r)
+{
+	try {
+		cv::Rect box = cv::Rect(r.x, r.y, r.w, r.h) &
+		    cv::Rect(0, 0, m->fg.cols, m->fg.rows);
+		if (box.area() == 0)
+			return 0;
+		return (double)cv::countNonZero(m->fg(box)) / box.area();
+	} catch (const cv::Exception &e) {
+		say_cv("the foreground", e);
+		return 0;
+	}
+}
+
 // HOG as OpenCV's peopledetect sample runs it (stride 8x8, scale step
 // 1.05) but without its 32-pixel padding, which costs a third more time
 // for the people cut by the frame's edge.
@@ -457,6 +552,99 @@ vis_detect(struct vis_detector *d, const struct vis_image *img, double scale,
 		out[n].score = i < score.size() ? (float)score[i] : 0;
 	}
 	return n;
+}
+
+// One detector pass over m (already cropped and scaled), its boxes moved
+// by (ox, oy) and divided by scale into found/score.
+static void
+detect_any(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
+    std::vector<double> &score)
+{
+	if (d->kind == vis_detector::HOG)
+		detect_people(d, m, found, score);
+	else if (d->kind == vis_detector::CASCADE)
+		detect_cascade(d, m, found, score);
+	else
+		detect_dnn(d, m, found, score);
+}
+
+// The smallest image the detector can look at, in pixels before scaling.
+static cv::Size
+min_size(const vis_detector *d, double scale)
+{
+	cv::Size win = d->kind == vis_detector::HOG ? d->people.winSize :
+	    cv::Size(24, 24);
+
+	return cv::Size((int)std::ceil(win.width / scale),
+	    (int)std::ceil(win.height / scale));
+}
+
+// r grown about its centre to at least size.
+static cv::Rect
+at_least(cv::Rect r, cv::Size size)
+{
+	if (r.width < size.width) {
+		r.x -= (size.width - r.width + 1) / 2;
+		r.width = size.width;
+	}
+	if (r.height < size.height) {
+		r.y -= (size.height - r.height + 1) / 2;
+		r.height = size.height;
+	}
+	return r;
+}
+
+extern "C" int
+vis_detect_in(struct vis_detector *d, const struct vis_image *img,
+    double scale, const struct vis_rect *r, int n, struct vis_box *out,
+    int max, char *err, size_t errsz)
+{
+	std::vector<cv::Rect> all, found;
+	std::vector<float> scores;
+	std::vector<double> score;
+	std::vector<int> keep;
+	cv::Mat m = wrap(img);
+	cv::Rect image(0, 0, m.cols, m.rows);
+	int k = 0;
+
+	try {
+		for (int i = 0; i < n; i++) {
+			cv::Rect roi = at_least(cv::Rect(r[i].x, r[i].y, r[i].w,
+			    r[i].h), min_size(d, scale)) & image;
+			if (roi.width * scale < min_size(d, 1).width ||
+			    roi.height * scale < min_size(d, 1).height)
+				continue;       // the image itself is smaller
+			cv::resize(m(roi), d->scaled, cv::Size(), scale, scale,
+			    scale > 1 ? cv::INTER_LINEAR : cv::INTER_AREA);
+			found.clear();
+			score.clear();
+			detect_any(d, d->scaled, found, score);
+			for (size_t j = 0; j < found.size(); j++) {
+				all.push_back(cv::Rect(
+				    roi.x + (int)std::lround(found[j].x / scale),
+				    roi.y + (int)std::lround(found[j].y / scale),
+				    (int)std::lround(found[j].width / scale),
+				    (int)std::lround(found[j].height / scale)));
+				scores.push_back(j < score.size() ?
+				    (float)score[j] : 0.f);
+			}
+		}
+		// NMSBoxes keeps scores above a threshold of at least 0; ours
+		// (HOG's margins) may be 0: ranked as they are, shifted by 1
+		std::vector<float> ranked(scores);
+		for (float &v : ranked)
+			v = (v > 0 ? v : 0) + 1;
+		cv::dnn::NMSBoxes(all, ranked, 0.5f, 0.5f, keep);
+	} catch (const cv::Exception &e) {
+		set_err(err, errsz, e);
+		return -1;
+	}
+	for (size_t i = 0; i < keep.size() && k < max; i++, k++) {
+		const cv::Rect &b = all[(size_t)keep[i]];
+		out[k] = (vis_box){ (float)b.x, (float)b.y, (float)b.width,
+			(float)b.height, scores[(size_t)keep[i]] };
+	}
+	return k;
 }
 
 extern "C" void

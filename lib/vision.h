@@ -104,6 +104,30 @@ void vis_detector_free(struct vis_detector *d);
 int vis_detect(struct vis_detector *d, const struct vis_image *img,
     double scale, struct vis_box *out, int max, char *err, size_t errsz);
 
+struct vis_motion;
+
+/*
+ * What moves against a fixed camera's background: OpenCV's MOG2, a
+ * mixture of Gaussians a pixel, learning the background over history
+ * frames. vis_motion_boxes() learns img and returns up to max boxes
+ * around the regions that differ from the background (shadows left out,
+ * parts of one body joined, regions under min_area pixels dropped),
+ * largest first; or -1 with OpenCV's reason in err.
+ */
+struct vis_motion *vis_motion_new(int history);
+void vis_motion_free(struct vis_motion *m);
+int vis_motion_boxes(struct vis_motion *m, const struct vis_image *img,
+    int min_area, struct vis_box *out, int max, char *err, size_t errsz);
+/* The share (0..1) of r's pixels in the last foreground mask. */
+double vis_motion_share(const struct vis_motion *m, struct vis_rect r);
+
+/* vis_detect() inside each of the n rectangles of img only (clipped to
+ * it, each scaled by scale), the boxes of rectangles that overlap merged
+ * (non-maximum suppression at an overlap of 0.5). */
+int vis_detect_in(struct vis_detector *d, const struct vis_image *img,
+    double scale, const struct vis_rect *r, int n, struct vis_box *out,
+    int max, char *err, size_t errsz);
+
 /* What a classifier says of one face or person; age < 0, gender < 0 or
  * emotion < 0 when it says nothing of that. */
 struct vis_attributes {

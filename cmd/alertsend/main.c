@@ -15,7 +15,8 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fputs("usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
+	static const char synopsis[] =
+	    "usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
 	    " [--max-age DUR]\n"
 	    "                 [--rate N/DUR] [--sendmail CMD] [--timeout DUR]"
 	    " [file ...]\n"
@@ -30,12 +31,41 @@ usage(int status)
 	    "       alertsend [--db FILE] sub rm NAME\n"
 	    "       alertsend [--db FILE] [--sendmail CMD] sub test NAME\n"
 	    "       alertsend [--db FILE] silence add --match EXPR ..."
-	    " --until TIME [--comment TEXT]\n"
+	    " --until TIME\n"
+	    "                 [--comment TEXT]\n"
 	    "       alertsend [--db FILE] silence list\n"
 	    "       alertsend [--db FILE] silence rm ID\n"
-	    "       alertsend [--db FILE] log [--since TIME]\n",
-	    status == 0 ? stdout : stderr);
-	exit(status);
+	    "       alertsend [--db FILE] log [--since TIME]\n";
+
+	if (status != 0) {
+		fputs(synopsis, stderr);
+		exit(status);
+	}
+	fputs(synopsis, stdout);
+	fputs("\n"
+	    "Delivers alert events (ts,alert,severity,state,key,value,limit,message,\n"
+	    "as thresh writes them) from each file or standard input (\"-\") to the\n"
+	    "subscribers whose matches they pass: channels file, webhook, exec,\n"
+	    "email, syslog. Subscribers and the outbox live in one SQLite database;\n"
+	    "every event is committed before it is sent, so nothing read is lost.\n"
+	    "\n"
+	    "  --db FILE         the database (default $ALERTSEND_DB)\n"
+	    "  --repeat DUR      the same alert and key firing again within DUR is\n"
+	    "                    not sent again (default 4h)\n"
+	    "  --group-wait DUR  events within DUR of the first go out as one\n"
+	    "                    notification (default 30s)\n"
+	    "  --max-age DUR     give up retrying DUR after the event (default 1d)\n"
+	    "  --rate N/DUR      at most N notifications a subscriber in any DUR\n"
+	    "  --sendmail CMD    the mail program (default /usr/sbin/sendmail -t -i)\n"
+	    "  --timeout DUR     an exec, email or webhook delivery not done in DUR\n"
+	    "                    is stopped and retried (default 10s)\n"
+	    "  -h, --help        this help\n"
+	    "      --version     the version\n"
+	    "\n"
+	    "Commands: run (retry what is due, from cron), sub (subscribers),\n"
+	    "silence (mute matching alerts until a time), log (every delivery,\n"
+	    "as CSV). See alertsend(1).\n", stdout);
+	exit(cli_finish(0));
 }
 
 static int

@@ -49,7 +49,8 @@ struct conn {
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fputs("usage: bus pub --server URL --subject SUBJ [--batch N]"
+	static const char synopsis[] =
+	    "usage: bus pub --server URL --subject SUBJ [--batch N]"
 	    " [--linger DUR] [-v]\n"
 	    "       bus sub --server URL --stream NAME --durable NAME"
 	    " [--subject FILTER]\n"
@@ -57,14 +58,47 @@ usage(int status)
 	    " [--exit-idle DUR]\n"
 	    "       bus stream add --server URL --stream NAME {--subjects S,... |\n"
 	    "               --source NAME@DOMAIN[:FILTER],...}"
-	    " [--max-age DUR] [--max-bytes N]\n"
-	    "               [--replicas N] [--work-queue]\n"
+	    " [--max-age DUR]\n"
+	    "               [--max-bytes N] [--replicas N] [--work-queue]\n"
 	    "       bus stream info|rm --server URL --stream NAME\n"
 	    "  common: [--creds FILE] [--tls-ca FILE] (never secrets on the"
-	    " command line)\n"
-	    "  SUBJ may take values from columns: site1.{src}.peaks\n",
-	    status == 0 ? stdout : stderr);
-	exit(status);
+	    " command line)\n";
+
+	if (status != 0) {
+		fputs(synopsis, stderr);
+		exit(status);
+	}
+	fputs(synopsis, stdout);
+	fputs("\n"
+	    "The toolchain's CSV streams over NATS JetStream: pub publishes the\n"
+	    "records of standard input, sub writes (or --exec feeds) a stream's\n"
+	    "records, stream adds, shows or removes a stream.\n"
+	    "\n"
+	    "  --server URL,...    the server, or a cluster's servers\n"
+	    "  --subject SUBJ      pub: the subject, {column} taking a row's value\n"
+	    "                      (site1.{src}.peaks); sub: a subject filter\n"
+	    "  --batch N           records a message (pub), messages a fetch (sub)\n"
+	    "                      (default 1000)\n"
+	    "  --linger DUR        pub: the longest a record waits (default 1s)\n"
+	    "  --stream NAME       the stream\n"
+	    "  --durable NAME      sub: the durable consumer, shared by workers\n"
+	    "  --exec CMD          sub: feed each batch to CMD (sh -c), header\n"
+	    "                      first; acknowledged when it exits 0\n"
+	    "  --ack-wait DUR      sub: unacknowledged batches come again after\n"
+	    "                      DUR (default 30s)\n"
+	    "  --exit-idle DUR     sub: end once nothing has come for DUR\n"
+	    "  --subjects S,...    stream add: the subjects it takes\n"
+	    "  --source NAME@DOMAIN[:FILTER],...  stream add: copy a site's stream\n"
+	    "  --max-age DUR       stream add: keep messages this long\n"
+	    "  --max-bytes N       stream add: this many bytes at most\n"
+	    "  --replicas N        stream add: replicas in a cluster (default 1)\n"
+	    "  --work-queue        stream add: remove a message once acknowledged\n"
+	    "  --creds FILE        NATS credentials, or a USER:PASSWORD line\n"
+	    "  --tls-ca FILE       trust the server's certificate signed by this CA\n"
+	    "  -v, --verbose       pub: messages acknowledged and duplicates\n"
+	    "  -h, --help          this help\n"
+	    "      --version       the version\n", stdout);
+	exit(cli_finish(0));
 }
 
 /* The server as messages name it: "nats://user:pass@host" shown as

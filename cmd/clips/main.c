@@ -32,15 +32,42 @@ usage(int status)
 	    "           under DIR/ID, the last --keep (10m) of it\n"
 	    "  cut      for each firing alert event of ID on stdin, the clip"
 	    " from --pre\n"
-	    "           (30s) before to --post (30s) after it, as MP4 in --out"
-	    " (DIR/ID/clips);\n"
-	    "           a row ts,src,alert,key,clip,start,end,bytes,sha256 for"
-	    " each\n"
+	    "           (30s) before to --post (30s) after it, as MP4 in --out\n"
+	    "           (DIR/ID/clips);"
+	    " a row ts,src,alert,key,clip,start,end,bytes,sha256\n"
+	    "           for each\n"
 	    "           (--pass: the events go on, naming their clips; the"
 	    " rows to --rows)\n"
 	    "  forward  relay INPUT to URL while an alert of ID fires\n",
 	    status == 0 ? stdout : stderr);
-	exit(status);
+	if (status != 0)
+		exit(status);
+	fputs("\n"
+	    "  --src ID          the camera's source id\n"
+	    "  --dir DIR         the buffer: segments in DIR/ID\n"
+	    "  --segment DUR     a segment's length at least (default 2s)\n"
+	    "  --keep DUR        how much video to keep (default 10m)\n"
+	    "  --max-size BYTES  the buffer's size at most (k, M, G)\n"
+	    "  --timeout SEC     a network read's wait before the camera is lost\n"
+	    "                    (default 10)\n"
+	    "  --retry-for DUR   how long to keep trying a live camera (default:\n"
+	    "                    for ever)\n"
+	    "  --fsync           sync each segment before it is renamed into place\n"
+	    "  --rtsp-transport udp|tcp  RTSP over this only (default: UDP, then TCP)\n"
+	    "  --format NAME     force the input's demuxer (v4l2, mpegts, ...)\n"
+	    "  --pre DUR         a clip's start before the event (default 30s)\n"
+	    "  --post DUR        a clip's end after the event (default 30s)\n"
+	    "  --out DIR         where clips go (default DIR/ID/clips)\n"
+	    "  --wait DUR        how long past the clip's end to wait for the\n"
+	    "                    recording (default 30s)\n"
+	    "  --pass            pass the events on, naming their clips\n"
+	    "  --rows FILE       with --pass: the clips rows appended to FILE\n"
+	    "  --to URL          where forward relays to\n"
+	    "  --to-format NAME  as what (default: from the URL)\n"
+	    "  --events FILE     the events from FILE, not standard input\n"
+	    "  -h, --help        this help\n"
+	    "      --version     the version\n", stdout);
+	exit(cli_finish(0));
 }
 
 int

@@ -32,11 +32,37 @@ struct columns {
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fputs("usage: crowdagg [--window DUR] [--slide DUR] [--lateness DUR]"
+	static const char synopsis[] =
+	    "usage: crowdagg [--window DUR] [--slide DUR] [--lateness DUR]"
 	    " [--partial[=DUR]]\n"
 	    "                [--kind KIND] [--time COLUMN] [--iso]"
-	    " [--skip-bad] [file ...]\n", status == 0 ? stdout : stderr);
-	exit(status);
+	    " [--skip-bad] [file ...]\n";
+
+	if (status != 0) {
+		fputs(synopsis, stderr);
+		exit(status);
+	}
+	fputs(synopsis, stdout);
+	fputs("\n"
+	    "Visitors, peak and mean counts, line crossings and dwell times per\n"
+	    "source and time window, from the detections CSV that people writes\n"
+	    "(ts,src,frame,track,kind,...), read from each file in turn or from\n"
+	    "standard input (\"-\"); one CSV row per source and window on stdout,\n"
+	    "with age, gender and emotion columns when the input has them.\n"
+	    "\n"
+	    "  --window DUR      window length (default 60m; 500ms, 90s, 15m, 4h, 1d)\n"
+	    "  --slide DUR       sliding windows, one starting every DUR (default:\n"
+	    "                    tumbling, the slide is the window)\n"
+	    "  --lateness DUR    how late a row may come and still count (default 0)\n"
+	    "  --partial[=DUR]   also write open windows every DUR of input time\n"
+	    "                    (default 1m), with a partial column\n"
+	    "  --kind KIND       the detections that are visitors (default person)\n"
+	    "  --time COLUMN     the time column (default ts)\n"
+	    "  --iso             window times as RFC 3339\n"
+	    "  --skip-bad        skip bad rows (say the first five and a count)\n"
+	    "  -h, --help        this help\n"
+	    "      --version     the version\n", stdout);
+	exit(cli_finish(0));
 }
 
 static int

@@ -47,17 +47,57 @@ struct options {
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fputs("usage: people [-v] [--detect person|face] [--cascade FILE]"
+	static const char synopsis[] =
+	    "usage: people [-v] [--detect person|face] [--cascade FILE]"
 	    " [--model FILE.onnx\n"
 	    "              [--model-size WxH] [--min-score S]] [--every N]"
 	    " [--scale F]\n"
 	    "              [--attributes FILE.onnx [--attributes-size WxH]"
 	    " [--emotions LIST]]\n"
-	    "              [--background N] [--still LEVEL] [--line X1,Y1,X2,Y2]"
-	    " [--overlay FILE.y4m] [--src ID]\n"
-	    "              [--max-missed N] [--confirm N] [--threads N]"
-	    " [--iso] [input]\n", status == 0 ? stdout : stderr);
-	exit(status);
+	    "              [--background N] [--still LEVEL]"
+	    " [--line X1,Y1,X2,Y2]\n"
+	    "              [--overlay FILE.y4m] [--src ID] [--max-missed N]"
+	    " [--confirm N]\n"
+	    "              [--threads N] [--iso] [input]\n";
+
+	if (status != 0) {
+		fputs(synopsis, stderr);
+		exit(status);
+	}
+	fputs(synopsis, stdout);
+	fputs("\n"
+	    "Persons (or faces) in a YUV4MPEG2 stream, as frames writes it, from\n"
+	    "input or standard input (\"-\"), tracked from frame to frame: one CSV\n"
+	    "row per shown track and frame (ts,src,frame,track,kind,x,y,w,h,score),\n"
+	    "a frame row with the count, and in/out rows where a track crosses\n"
+	    "--line; crowdagg turns them into visitors per window.\n"
+	    "\n"
+	    "  --detect KIND      person (HOG, the default) or face (a cascade)\n"
+	    "  --cascade FILE     the cascade for faces (OpenCV XML)\n"
+	    "  --model FILE.onnx  a DNN detector (SSD output) instead\n"
+	    "  --model-size WxH   the size the model takes (default 300x300)\n"
+	    "  --min-score S      drop the model's detections below S (default 0.5)\n"
+	    "  --attributes FILE.onnx  age, gender, emotion of each track\n"
+	    "  --attributes-size WxH   the crop size it takes (default 64x64)\n"
+	    "  --emotions LIST    names of its emotion scores, in order\n"
+	    "  --every N          detect on every Nth frame (default 3)\n"
+	    "  --scale F          detect on a copy scaled by F (default 2 for\n"
+	    "                     persons with --background, else 1)\n"
+	    "  --background N     fixed camera: learn the background over N looks\n"
+	    "                     and detect where things moved (default 500 for\n"
+	    "                     persons, 0 for faces and models; 0: everywhere)\n"
+	    "  --still LEVEL      skip a look when the frame changed less (default 1)\n"
+	    "  --line X1,Y1,X2,Y2 count tracks crossing this line (in, out)\n"
+	    "  --overlay FILE.y4m the frames with the tracks boxed, to check by eye\n"
+	    "  --src ID           the source id (default: the stream's)\n"
+	    "  --max-missed N     looks a track may miss before it ends (default 2)\n"
+	    "  --confirm N        detections before a track is shown (default 1)\n"
+	    "  --threads N        threads OpenCV may use (default: every core)\n"
+	    "  --iso              times as RFC 3339\n"
+	    "  -v                 a summary on stderr at the end\n"
+	    "  -h, --help         this help\n"
+	    "      --version      the version\n", stdout);
+	exit(cli_finish(0));
 }
 
 struct output {

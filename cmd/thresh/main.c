@@ -92,7 +92,8 @@ usage(FILE *fp, int status)
 	    "ts,alert,severity,state,key,value,limit,message (state firing "
 	    "or resolved).\n"
 	    "\n"
-	    "  --rules FILE   rules CSV with columns " RULE_COLUMNS "\n"
+	    "  --rules FILE   rules CSV with the columns\n"
+	    "                 " RULE_COLUMNS "\n"
 	    "  --rule SPEC    one rule: a record of those columns in that "
 	    "order,\n"
 	    "                 e.g. 'hot,warning,temp_c,>,80,75,30s,sensor'\n"
@@ -104,7 +105,8 @@ usage(FILE *fp, int status)
 	    "them\n"
 	    "  --iso          write times as RFC 3339\n"
 	    "  --check        check the rules and exit\n"
-	    "  -h, --help     this help; --version its version\n"
+	    "  -h, --help     this help\n"
+	    "      --version  the version\n"
 	    "\n"
 	    "Rule syntax: toolchain-formats(5). Examples: thresh(1).\n", fp);
 	exit(status);

@@ -93,9 +93,26 @@ usage(int status)
 	    " [--tol FRAC]\n"
 	    "                   [--slack K] [--threshold H] [--window DUR]\n"
 	    "                   [--limit L[%],...] [--lead DUR] [--state FILE]"
-	    " [file]\n",
+	    " [file]\n"
+	    "  --every DUR      the averaging period (default 12h)\n"
+	    "  --baseline DUR   each key's baseline, from its first point"
+	    " (default 30d)\n"
+	    "  --snr DB         a new peak's least snr_db (default 10)\n"
+	    "  --tol FRAC       how near a baseline peak's frequency is the same"
+	    " (0.02)\n"
+	    "  --slack K        the CUSUM's slack in spreads (default 0.5)\n"
+	    "  --threshold H    the CUSUM's threshold in spreads (default 6)\n"
+	    "  --window DUR     the averages a rise is measured on (default 30d)\n"
+	    "  --limit L[%],... severity zones' edges: levels, or percentages over"
+	    "\n"
+	    "                   the baseline\n"
+	    "  --lead DUR       how far ahead a limit may be foreseen (default"
+	    " 14d)\n"
+	    "  --state FILE     keep each key's state from run to run\n"
+	    "  -h, --help       this help\n"
+	    "      --version    the version\n",
 	    status == 0 ? stdout : stderr);
-	exit(status);
+	exit(status == 0 ? cli_finish(0) : status);
 }
 
 static void

@@ -17,9 +17,8 @@
 void
 usage(int status)
 {
-	FILE *fp = status == 0 ? stdout : stderr;
-
-	fputs("usage: tsstore init [--db FILE] [--max-size SIZE]\n"
+	static const char synopsis[] =
+	    "usage: tsstore init [--db FILE] [--max-size SIZE]\n"
 	    "       tsstore ingest [--db FILE] [--wide [--series TEMPLATE]"
 	    " [--values COLS]]\n"
 	    "                      [--time COL] [--skip-bad] [--batch N]"
@@ -27,13 +26,14 @@ usage(int status)
 	    "                      [-v] [file ...]\n"
 	    "       tsstore query [--db FILE] [--series GLOB ...] [--from TIME]"
 	    " [--to TIME]\n"
-	    "                     [--where KEY=VALUE ...] [--step DUR [--agg LIST]]"
-	    " [--wide] [--iso]\n"
+	    "                     [--where KEY=VALUE ...] [--step DUR [--agg LIST]]\n"
+	    "                     [--wide] [--iso]\n"
 	    "       tsstore series [--db FILE] [--series GLOB ...]"
-	    " [--where KEY=VALUE ...] [--iso]\n"
+	    " [--where KEY=VALUE ...]\n"
+	    "                      [--iso]\n"
 	    "       tsstore tag [--db FILE] [file ...]\n"
-	    "       tsstore rollup [--db FILE] --series GLOB --step DUR"
-	    " (--agg LIST | --forget)\n"
+	    "       tsstore rollup [--db FILE] --series GLOB --step DUR\n"
+	    "                      (--agg LIST | --forget)\n"
 	    "       tsstore rollup [--db FILE] --list\n"
 	    "       tsstore rollup [--db FILE] [-v]\n"
 	    "       tsstore retain [--db FILE] --series GLOB (--keep DUR |"
@@ -41,18 +41,71 @@ usage(int status)
 	    "       tsstore retain [--db FILE] --list\n"
 	    "       tsstore retain [--db FILE] [--now TIME] [-v]\n"
 	    "       tsstore archive [--db FILE] --dir DIR --before TIME"
-	    " [--series GLOB ...] [-v]\n"
+	    " [--series GLOB ...]\n"
+	    "                       [-v]\n"
 	    "       tsstore restore [--db FILE] --dir DIR [-v] [file ...]\n"
 	    "       tsstore backup [--db FILE] DEST\n"
 	    "       tsstore check [--db FILE]\n"
 	    "       tsstore ship --from EDGE --to CONTROL --site NAME"
-	    " [--batch N] [--max-rate SIZE] [-v]\n"
+	    " [--batch N]\n"
+	    "                    [--max-rate SIZE] [-v]\n";
+
+	if (status != 0) {
+		fputs(synopsis, stderr);
+		exit(status);
+	}
+	fputs(synopsis, stdout);
+	fputs("\n"
+	    "Time series in a store: a SQLite file on the edge, PostgreSQL in the\n"
+	    "control room. Points come in as series CSV (ts,series,value), as\n"
+	    "motionpts, spectrum and crowdagg write it, and go out the same way.\n"
+	    "\n"
+	    "  init     make a store (--max-size caps a SQLite one)\n"
+	    "  ingest   store the points of each file or standard input (\"-\")\n"
+	    "  query    points, or per-step aggregates (--step, --agg), as CSV\n"
+	    "  series   the series with their points, times, size and tags\n"
+	    "  tag      tags from CSV: a series column, then one column a tag\n"
+	    "  rollup   keep per-step aggregates of matching series (SERIES@STEP)\n"
+	    "  retain   keep matching series for a time; apply the policies\n"
+	    "  archive  move old points to gzip'd CSV with a SHA-256 manifest\n"
+	    "  restore  load archived files back\n"
+	    "  backup   a consistent copy of a SQLite store, while it is written\n"
+	    "  check    the store's own check and every chunk's checksum\n"
+	    "  ship     an edge store's new chunks into the control room's store\n"
+	    "\n"
+	    "  --db FILE         the store (default $TSSTORE_DB)\n"
+	    "  --busy-timeout DUR  how long a write waits for another (default 60s)\n"
+	    "  --wide            ingest: any CSV with a time column, a series a\n"
+	    "                    value column; query: one column a series\n"
+	    "  --series TEMPLATE ingest --wide: the series' names, {COLUMN} a row's\n"
+	    "                    field, {col} the value column (default {col})\n"
+	    "  --values COLS     ingest --wide: the value columns\n"
+	    "  --time COL        ingest: the time column (default ts)\n"
+	    "  --skip-bad        ingest: skip bad rows instead of stopping\n"
+	    "  --batch N         ingest: points a transaction (default 500000);\n"
+	    "                    ship: chunks a transaction (default 256)\n"
+	    "  --commit-every DUR  ingest: the longest a point waits (default 5s)\n"
+	    "  --series GLOB     query, series, rollup, retain, archive: the series\n"
+	    "  --where KEY=GLOB  query, series: series with a tag that matches\n"
+	    "  --from TIME       query: from TIME (included); ship: the edge store\n"
+	    "  --to TIME         query: to TIME (left out); ship: the control store\n"
+	    "  --step DUR        query: per-step aggregates; rollup: the step\n"
+	    "  --agg LIST        mean,min,max,first,last,count,sum,p95\n"
+	    "  --iso             query, series: times as RFC 3339\n"
+	    "  --site NAME       ship: the edge's name (series become NAME/...)\n"
+	    "  --max-rate SIZE   ship: bytes a second at most (k, M)\n"
+	    "\n"
 	    "--db (and ship's --to) takes a SQLite file or a PostgreSQL"
-	    " connection string\n"
+	    " connection\n"
+	    "string "
 	    "(postgresql://HOST/DB or libpq keywords)\n"
 	    "common options: --db FILE (default $TSSTORE_DB),"
-	    " --busy-timeout DUR (default 60s)\n", fp);
-	exit(status);
+	    " --busy-timeout DUR\n"
+	    "(default 60s)\n"
+	    "  -h, --help        this help\n"
+	    "      --version     the version\n"
+	    "See tsstore(1).\n", stdout);
+	exit(cli_finish(0));
 }
 
 int

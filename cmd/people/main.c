@@ -647,8 +647,10 @@ main(int argc, char **argv)
 		cli_usage_error("one input at most");
 	if (opt.emotions == NULL)
 		split_emotions(&opt, emotions);
-	if (optind == argc - 1 && (in = cli_open(argv[optind], &name)) == NULL)
+	if (optind == argc - 1 && (in = cli_open(argv[optind], &name)) == NULL) {
+		free(opt.emotions);
 		return 1;
+	}
 	if (opt.threads >= 0)
 		vis_set_threads(opt.threads);
 	status = run(&opt, in, name);

@@ -736,8 +736,10 @@ main(int argc, char **argv)
 		rules_free(st.rules, st.nrules);
 		return cli_finish(0);
 	}
-	if (optind < argc && (fp = cli_open(argv[optind], &name)) == NULL)
+	if (optind < argc && (fp = cli_open(argv[optind], &name)) == NULL) {
+		rules_free(st.rules, st.nrules);
 		return 1;
+	}
 	track_map_init(&st.stale);
 	st.value = xcalloc((size_t)st.nrules, sizeof *st.value);
 	st.applies = xcalloc((size_t)st.nrules, sizeof *st.applies);

@@ -519,6 +519,19 @@ detect_cascade(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
 	score.assign(neighbours.begin(), neighbours.end());
 }
 
+// One detector pass over m, boxes in m's pixels.
+static void
+detect_any(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
+    std::vector<double> &score)
+{
+	if (d->kind == vis_detector::HOG)
+		detect_people(d, m, found, score);
+	else if (d->kind == vis_detector::CASCADE)
+		detect_cascade(d, m, found, score);
+	else
+		detect_dnn(d, m, found, score);
+}
+
 extern "C" int
 vis_detect(struct vis_detector *d, const struct vis_image *img, double scale,
     struct vis_box *out, int max, char *err, size_t errsz)
@@ -534,12 +547,7 @@ vis_detect(struct vis_detector *d, const struct vis_image *img, double scale,
 			    cv::INTER_AREA);
 			m = d->scaled;
 		}
-		if (d->kind == vis_detector::HOG)
-			detect_people(d, m, found, score);
-		else if (d->kind == vis_detector::CASCADE)
-			detect_cascade(d, m, found, score);
-		else
-			detect_dnn(d, m, found, score);
+		detect_any(d, m, found, score);
 	} catch (const cv::Exception &e) {
 		set_err(err, errsz, e);
 		return -1;
@@ -552,20 +560,6 @@ vis_detect(struct vis_detector *d, const struct vis_image *img, double scale,
 		out[n].score = i < score.size() ? (float)score[i] : 0;
 	}
 	return n;
-}
-
-// One detector pass over m (already cropped and scaled), its boxes moved
-// by (ox, oy) and divided by scale into found/score.
-static void
-detect_any(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
-    std::vector<double> &score)
-{
-	if (d->kind == vis_detector::HOG)
-		detect_people(d, m, found, score);
-	else if (d->kind == vis_detector::CASCADE)
-		detect_cascade(d, m, found, score);
-	else
-		detect_dnn(d, m, found, score);
 }
 
 // The smallest image the detector can look at, in pixels before scaling.

@@ -1,19 +1,20 @@
 /*
  * track: detections joined across frames into tracks, by overlap.
  *
- * Each detection round is matched to the tracks greedily by intersection
- * over union (the best pair first, at least MIN_IOU), each track's box
+ * Each detection round is paired with the tracks by intersection over
+ * union, the pairs of least total 1 - IoU (lib/assign: the Hungarian
+ * method, as SORT pairs them; at least MIN_IOU each), each track's box
  * moved first along its motion since its last detection, so a person
  * walking between rounds (people --every) is still found where they went.
  * A detection nobody matches starts a track; a track no detection matches
- * for more than max_missed rounds ends. Greedy matching is what SORT-style
- * trackers use at these densities: people rarely overlap by more than a
- * third in a shop or a hall.
+ * for more than max_missed rounds ends. (Greedy pairing, the best pair
+ * first, can take a pair that leaves two others both badly paired.)
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign.h"
 #include "people.h"
 #include "xalloc.h"
 
@@ -113,43 +114,36 @@ void
 tracker_update(struct tracker *tr, const struct vis_box *box, int n,
     long frame)
 {
-	int ntr = tr->n;
+	int ntr = tr->n, k = 0;
+	double *cost = xreallocarray(NULL, (size_t)ntr * (size_t)n + 1,
+	    sizeof *cost);
+	int *pair = xreallocarray(NULL, (size_t)ntr + 1, sizeof *pair);
 	char *det_used = xcalloc((size_t)n + 1, 1);
-	char *tr_used = xcalloc((size_t)ntr + 1, 1);
 
-	/* greedy: the best remaining pair, until none overlaps enough */
-	for (;;) {
-		float best = MIN_IOU;
-		int bi = -1, bj = -1;
-		for (int i = 0; i < ntr; i++)
-			for (int j = 0; !tr_used[i] && j < n; j++) {
-				float v;
-				if (det_used[j] || (v = iou(&tr->t[i], &box[j])) <
-				    best)
-					continue;
-				best = v;
-				bi = i;
-				bj = j;
-			}
-		if (bi < 0)
-			break;
-		match(&tr->t[bi], &box[bj], frame);
-		tr_used[bi] = det_used[bj] = 1;
-	}
+	/* the pairs of least total 1 - IoU, none under MIN_IOU */
 	for (int i = 0; i < ntr; i++)
-		if (!tr_used[i])
+		for (int j = 0; j < n; j++)
+			cost[(size_t)i * (size_t)n + (size_t)j] =
+			    1 - iou(&tr->t[i], &box[j]);
+	assign_min(cost, ntr, n, 1 - MIN_IOU, pair);
+	for (int i = 0; i < ntr; i++)
+		if (pair[i] >= 0) {
+			match(&tr->t[i], &box[pair[i]], frame);
+			det_used[pair[i]] = 1;
+		} else {
 			tr->t[i].misses++;
+		}
 	for (int j = 0; j < n; j++)
 		if (!det_used[j])
 			add_track(tr, &box[j], frame);
 	/* drop the tracks that missed too many rounds, keeping the order */
-	int k = 0;
 	for (int i = 0; i < tr->n; i++)
 		if (tr->t[i].misses <= tr->max_missed)
 			tr->t[k++] = tr->t[i];
 	tr->n = k;
+	free(cost);
+	free(pair);
 	free(det_used);
-	free(tr_used);
 }
 
 int

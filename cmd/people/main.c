@@ -655,7 +655,6 @@ main(int argc, char **argv)
 		vis_set_threads(opt.threads);
 	status = run(&opt, in, name);
 	free(opt.emotions);
-	if (in != stdin)
-		fclose(in);
+	cli_close(in);
 	return cli_finish(status);
 }

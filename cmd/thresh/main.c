@@ -749,8 +749,7 @@ main(int argc, char **argv)
 	if (start(&st) == 0)
 		status = run(&st);
 	csvin_free(st.in);
-	if (fp != stdin)
-		fclose(fp);
+	cli_close(fp);
 	rules_free(st.rules, st.nrules);
 	track_map_free(&st.stale);
 	free(st.value);

@@ -791,7 +791,6 @@ cmd_drift(int argc, char **argv)
 
 	strmap_free(&d.keys, free_key);
 	csvin_free(in);
-	if (fp != stdin)
-		fclose(fp);
+	cli_close(fp);
 	return rc < 0 ? 1 : 0;
 }

@@ -668,7 +668,6 @@ main(int argc, char **argv)
 	if (optind < argc - 1 && (fp = cli_open(argv[optind + 1], &name)) == NULL)
 		return 1;
 	status = run(fp, name, &o);
-	if (fp != stdin)
-		fclose(fp);
+	cli_close(fp);
 	return cli_finish(status);
 }

@@ -228,6 +228,13 @@ sq_close(struct store *st)
 	free(s);
 }
 
+/* The pages --max-size allows (bytes 0: no cap, SQLite's largest). */
+static long long
+cap_pages(long long bytes, long long page_size)
+{
+	return bytes > 0 ? (bytes + page_size - 1) / page_size : 4294967294LL;
+}
+
 /* The value of a one-value query, or NULL (into buf). */
 static const char *
 query_text(sqlite3 *db, const char *q, char *buf, size_t bufsz)
@@ -255,9 +262,7 @@ query_text(sqlite3 *db, const char *q, char *buf, size_t bufsz)
 static int
 limit_to_disk(struct sqlite_store *s)
 {
-	long long cap = s->max_bytes > 0 ?
-	    (s->max_bytes + s->page_size - 1) / s->page_size : 4294967294LL;
-	long long pages, room;
+	long long cap = cap_pages(s->max_bytes, s->page_size), pages, room;
 	const char *v;
 	char buf[32], q[128];
 	struct statvfs fs;
@@ -660,14 +665,10 @@ static int
 apply_max_bytes(struct sqlite_store *s, long long bytes)
 {
 	char q[128];
-	long long pages;
 
-	if (bytes <= 0)
-		pages = 4294967294LL;   /* SQLite's largest */
-	else
-		pages = (bytes + s->page_size - 1) / s->page_size;
 	s->max_bytes = bytes;
-	snprintf(q, sizeof q, "PRAGMA max_page_count = %lld", pages);
+	snprintf(q, sizeof q, "PRAGMA max_page_count = %lld",
+	    cap_pages(bytes, s->page_size));
 	return sqlite3_exec(s->db, q, NULL, NULL, NULL) == SQLITE_OK ? 0 :
 	    fail(s);
 }

@@ -47,30 +47,37 @@ y4m_chroma_name(enum y4m_chroma c)
 	return "?";
 }
 
+void
+y4m_chroma_size(const struct y4m_info *info, int *cw, int *ch)
+{
+	switch (info->chroma) {
+	case Y4M_MONO:
+		*cw = *ch = 0;
+		break;
+	case Y4M_422:
+		*cw = (info->width + 1) / 2, *ch = info->height;
+		break;
+	case Y4M_444:
+		*cw = info->width, *ch = info->height;
+		break;
+	default:
+		*cw = (info->width + 1) / 2, *ch = (info->height + 1) / 2;
+		break;
+	}
+}
+
 size_t
 y4m_frame_size(const struct y4m_info *info)
 {
 	size_t w = (size_t)info->width, h = (size_t)info->height;
-	size_t cw, ch;
+	int cw, ch;
 
 	if (info->width <= 0 || info->height <= 0 ||
 	    info->width > Y4M_MAX_DIM || info->height > Y4M_MAX_DIM ||
 	    (long)w * (long)h > Y4M_MAX_PIXELS)
 		return 0;
-	switch (info->chroma) {
-	case Y4M_MONO:
-		return w * h;
-	case Y4M_422:
-		cw = (w + 1) / 2, ch = h;
-		break;
-	case Y4M_444:
-		cw = w, ch = h;
-		break;
-	default:
-		cw = (w + 1) / 2, ch = (h + 1) / 2;
-		break;
-	}
-	return w * h + 2 * cw * ch;
+	y4m_chroma_size(info, &cw, &ch);
+	return w * h + 2 * (size_t)cw * (size_t)ch;
 }
 
 static int

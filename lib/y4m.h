@@ -64,6 +64,8 @@ struct y4m_reader {
 /* Fill info with the defaults of a progressive 4:2:0 stream of w x h. */
 void y4m_info_init(struct y4m_info *info, int w, int h);
 const char *y4m_chroma_name(enum y4m_chroma c);
+/* Width and height of each chroma plane (0 and 0 for mono). */
+void y4m_chroma_size(const struct y4m_info *info, int *cw, int *ch);
 /* Bytes of one frame's pixel data; 0 if the dimensions are invalid. */
 size_t y4m_frame_size(const struct y4m_info *info);
 

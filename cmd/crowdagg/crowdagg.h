@@ -28,9 +28,17 @@ struct row {
 	const char *gender, *age, *emotion;     /* "" when unknown */
 };
 
+/* How rows are cut into windows, and which tracks are visitors. */
+struct window_spec {
+	ts_us length, slide;    /* a window, and from one start to the next */
+	ts_us lateness;         /* how late a row may come */
+	ts_us partial_every;    /* open windows written this often, or 0 */
+	ts_us min_track;        /* a visitor's track lasts at least this */
+};
+
 struct windows;
-struct windows *windows_new(ts_us length, ts_us slide, ts_us lateness,
-    ts_us partial_every, const struct layout *lay, FILE *out);
+struct windows *windows_new(const struct window_spec *spec,
+    const struct layout *lay, FILE *out);
 /* Write the header. */
 void windows_header(struct windows *ws);
 /* Take a row: windows that close on its time are written. Returns 0, or

@@ -19,7 +19,7 @@
 #define MAX_OVERLAP 1000        /* windows one row may belong to */
 
 struct options {
-	ts_us window, slide, lateness, partial;
+	struct window_spec spec;
 	const char *kind, *time_col;
 	int skip_bad, iso;
 };
@@ -35,8 +35,9 @@ usage(int status)
 	static const char synopsis[] =
 	    "usage: crowdagg [--window DUR] [--slide DUR] [--lateness DUR]"
 	    " [--partial[=DUR]]\n"
-	    "                [--kind KIND] [--time COLUMN] [--iso]"
-	    " [--skip-bad] [file ...]\n";
+	    "                [--kind KIND] [--min-track DUR] [--time COLUMN]"
+	    " [--iso]\n"
+	    "                [--skip-bad] [file ...]\n";
 
 	if (status != 0) {
 		fputs(synopsis, stderr);
@@ -57,6 +58,8 @@ usage(int status)
 	    "  --partial[=DUR]   also write open windows every DUR of input time\n"
 	    "                    (default 1m), with a partial column\n"
 	    "  --kind KIND       the detections that are visitors (default person)\n"
+	    "  --min-track DUR   a visitor is a track seen for DUR at least in the\n"
+	    "                    window (default 2s; 0: every track)\n"
 	    "  --time COLUMN     the time column (default ts)\n"
 	    "  --iso             window times as RFC 3339\n"
 	    "  --skip-bad        skip bad rows (say the first five and a count)\n"
@@ -199,12 +202,12 @@ read_input(FILE *fp, const char *name, void *arg)
 		warnx("%s", csvin_error(in));
 	} else if (find_columns(in, run->opt->time_col, &c) == 0) {
 		lay = (struct layout){ c.person >= 0, c.gender >= 0,
-			c.age >= 0, c.emotion >= 0, run->opt->partial > 0,
+			c.age >= 0, c.emotion >= 0,
+			run->opt->spec.partial_every > 0,
 			run->opt->iso };
 		if (run->ws == NULL) {
 			run->first = lay;
-			run->ws = windows_new(run->opt->window, run->opt->slide,
-			    run->opt->lateness, run->opt->partial, &lay, stdout);
+			run->ws = windows_new(&run->opt->spec, &lay, stdout);
 			windows_header(run->ws);
 			fflush(stdout);   /* a live pipe sees it now */
 		}
@@ -246,13 +249,15 @@ main(int argc, char **argv)
 		{ "lateness", required_argument, NULL, 'l' },
 		{ "partial", optional_argument, NULL, 'p' },
 		{ "kind", required_argument, NULL, 'k' },
+		{ "min-track", required_argument, NULL, 'm' },
 		{ "time", required_argument, NULL, 't' },
 		{ "iso", no_argument, NULL, 'i' },
 		{ "skip-bad", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
-	struct options opt = { .window = ts_from_sec(3600), .kind = "person",
+	struct options opt = { .spec = { .length = ts_from_sec(3600),
+		.min_track = ts_from_sec(2) }, .kind = "person",
 		.time_col = "ts" };
 	int o;
 
@@ -260,22 +265,26 @@ main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'w':
-			opt.window = ts_from_sec(cli_seconds("--window", optarg,
+			opt.spec.length = ts_from_sec(cli_seconds("--window", optarg,
 			    0.001, 366 * 86400.0));
 			break;
 		case 's':
-			opt.slide = ts_from_sec(cli_seconds("--slide", optarg,
+			opt.spec.slide = ts_from_sec(cli_seconds("--slide", optarg,
 			    0.001, 366 * 86400.0));
 			break;
 		case 'l':
-			opt.lateness = ts_from_sec(cli_seconds("--lateness",
+			opt.spec.lateness = ts_from_sec(cli_seconds("--lateness",
 			    optarg, 0, 366 * 86400.0));
 			break;
 		case 'p':
-			opt.partial = ts_from_sec(optarg == NULL ? 60 :
+			opt.spec.partial_every = ts_from_sec(optarg == NULL ? 60 :
 			    cli_seconds("--partial", optarg, 0.001, 86400));
 			break;
 		case 'k': opt.kind = optarg; break;
+		case 'm':
+			opt.spec.min_track = ts_from_sec(cli_seconds(
+			    "--min-track", optarg, 0, 86400));
+			break;
 		case 't': opt.time_col = optarg; break;
 		case 'i': opt.iso = 1; break;
 		case 'b': opt.skip_bad = 1; break;
@@ -284,11 +293,11 @@ main(int argc, char **argv)
 		default: cli_usage_hint();
 		}
 	}
-	if (opt.slide == 0)
-		opt.slide = opt.window;
-	if (opt.slide > opt.window)
+	if (opt.spec.slide == 0)
+		opt.spec.slide = opt.spec.length;
+	if (opt.spec.slide > opt.spec.length)
 		cli_usage_error("--slide: longer than --window leaves gaps");
-	if (opt.window / opt.slide > MAX_OVERLAP)
+	if (opt.spec.length / opt.spec.slide > MAX_OVERLAP)
 		cli_usage_error("--slide: a row would be in more than %d "
 		    "windows", MAX_OVERLAP);
 	if (strcmp(opt.kind, "frame") == 0 || strcmp(opt.kind, "in") == 0 ||

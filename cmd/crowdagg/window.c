@@ -55,7 +55,7 @@ struct source {
 };
 
 struct windows {
-	ts_us length, slide, lateness, partial_every;
+	struct window_spec spec;
 	struct layout lay;
 	struct csv_out out;
 	FILE *fp;
@@ -64,15 +64,12 @@ struct windows {
 };
 
 struct windows *
-windows_new(ts_us length, ts_us slide, ts_us lateness, ts_us partial_every,
-    const struct layout *lay, FILE *out)
+windows_new(const struct window_spec *spec, const struct layout *lay,
+    FILE *out)
 {
 	struct windows *ws = xcalloc(1, sizeof *ws);
 
-	ws->length = length;
-	ws->slide = slide;
-	ws->lateness = lateness;
-	ws->partial_every = partial_every;
+	ws->spec = *spec;
 	ws->lay = *lay;
 	ws->fp = out;
 	csvout_init(&ws->out, out);
@@ -225,6 +222,8 @@ tally_visitor(const char *key, void *value, void *arg)
 	const struct visitor *v = value;
 
 	(void)key;
+	if (v->last - v->first < t->ws->spec.min_track)
+		return;
 	t->dwell[t->n++] = v->last - v->first;
 	t->gender[most(v->gender, GENDER_UNKNOWN, GENDER_UNKNOWN)]++;
 	t->age[age_bucket(v->age_n > 0 ? v->age_sum / v->age_n : -1)]++;
@@ -367,7 +366,7 @@ window_at(struct windows *ws, struct source *src, ts_us start)
 		return *p;
 	w = xcalloc(1, sizeof *w);
 	w->start = start;
-	w->end = start + ws->length;
+	w->end = start + ws->spec.length;
 	strmap_init(&w->visitors);
 	strmap_init(&w->persons);
 	w->next = *p;
@@ -399,12 +398,12 @@ int
 windows_add(struct windows *ws, const struct row *r)
 {
 	struct source *src = find_source(ws, r->src);
-	ts_us start = floor_div(r->ts, ws->slide) * ws->slide;
+	ts_us start = floor_div(r->ts, ws->spec.slide) * ws->spec.slide;
 	int used = 0;
 
 	/* every window [start, start + length) that holds the row */
-	for (; start > r->ts - ws->length; start -= ws->slide) {
-		if (start + ws->length <= src->closed_before)
+	for (; start > r->ts - ws->spec.length; start -= ws->spec.slide) {
+		if (start + ws->spec.length <= src->closed_before)
 			break;          /* written already: too late */
 		update(window_at(ws, src, start), r, &ws->lay);
 		used = 1;
@@ -413,14 +412,14 @@ windows_add(struct windows *ws, const struct row *r)
 		note_person(src, r);
 	if (r->ts > src->now) {
 		src->now = r->ts;
-		close_windows(ws, src, r->ts - ws->lateness);
+		close_windows(ws, src, r->ts - ws->spec.lateness);
 	}
-	if (ws->partial_every > 0 && src->now >= src->partial_next) {
+	if (ws->spec.partial_every > 0 && src->now >= src->partial_next) {
 		for (struct window *w = src->open; w != NULL; w = w->next)
 			write_window(ws, src, w, 1);
 		fflush(ws->fp);
 		cli_check_write(ws->fp, "stdout");
-		src->partial_next = src->now + ws->partial_every;
+		src->partial_next = src->now + ws->spec.partial_every;
 	}
 	return used ? 0 : 1;
 }

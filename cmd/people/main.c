@@ -41,6 +41,7 @@ struct options {
 	int background;         /* --background: history in frames, 0 off */
 	int model_size[2];
 	double scale, still, min_score;
+	double rejoin;          /* --rejoin: seconds a lost track waits */
 	struct line line;
 };
 
@@ -57,8 +58,9 @@ usage(int status)
 	    "              [--background N] [--still LEVEL]"
 	    " [--line X1,Y1,X2,Y2]\n"
 	    "              [--overlay FILE.y4m] [--src ID] [--max-missed N]"
-	    " [--confirm N]\n"
-	    "              [--threads N] [--iso] [input]\n";
+	    " [--rejoin SECS]\n"
+	    "              [--confirm N]"
+	    " [--threads N] [--iso] [input]\n";
 
 	if (status != 0) {
 		fputs(synopsis, stderr);
@@ -90,7 +92,10 @@ usage(int status)
 	    "  --line X1,Y1,X2,Y2 count tracks crossing this line (in, out)\n"
 	    "  --overlay FILE.y4m the frames with the tracks boxed, to check by eye\n"
 	    "  --src ID           the source id (default: the stream's)\n"
-	    "  --max-missed N     looks a track may miss before it ends (default 2)\n"
+	    "  --max-missed N     looks a track may miss before it is lost\n"
+	    "                     (default 2)\n"
+	    "  --rejoin SECS      a lost track taken up again by one who looks\n"
+	    "                     alike, near enough, within SECS (default 3)\n"
 	    "  --confirm N        detections before a track is shown (default 1)\n"
 	    "  --threads N        threads OpenCV may use (default: every core)\n"
 	    "  --iso              times as RFC 3339\n"
@@ -173,7 +178,7 @@ write_frame(struct output *out, struct tracker *tr, const struct options *opt,
 	for (int i = 0; i < tr->n; i++) {
 		struct track *k = &tr->t[i];
 		int c = opt->has_line && track_visible(tr, k) ?
-		    line_crossed(&opt->line, k) : 0;
+		    line_crossed(tr, &opt->line, k) : 0;
 		if (c != 0) {
 			row_start(out, t, frame, k->id, c > 0 ? "in" : "out");
 			row_box(out, k, 0);
@@ -392,12 +397,31 @@ detect_moving(struct looker *lk, const struct vis_image *img,
 	return n < 0 ? -1 : keep_sure_or_moving(lk, n);
 }
 
+/* OpenCV's detectors run on threads and give their boxes in the order the
+ * threads finish: sorted by place, new tracks are numbered the same way
+ * in every run. */
+static int
+by_place(const void *a, const void *b)
+{
+	const struct vis_box *p = a, *q = b;
+
+	if (p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	if (p->y != q->y)
+		return p->y < q->y ? -1 : 1;
+	if (p->h != q->h)
+		return p->h < q->h ? -1 : 1;
+	return (p->score > q->score) - (p->score < q->score);
+}
+
 /* A frame looked at: detections into the tracks, or, when nothing moved
  * since the last look, the tracks held as they are. */
 static void
-look(struct looker *lk, struct tracker *tr, const struct vis_image *img,
+look(struct looker *lk, struct tracker *tr, const struct picture *pic,
     long index, const struct options *opt, const char *name)
 {
+	const struct vis_image *img = &(struct vis_image){ pic->y, pic->w,
+		pic->h, pic->w };
 	size_t size = (size_t)img->w * img->h;
 	char why[512];
 	int n;
@@ -416,12 +440,43 @@ look(struct looker *lk, struct tracker *tr, const struct vis_image *img,
 		    why, sizeof why);
 	if (n < 0)
 		errx(1, "%s: frame %ld: %s", name, index, why);
-	tracker_update(tr, lk->box, n, index);
+	qsort(lk->box, (size_t)n, sizeof *lk->box, by_place);
+	tracker_update(tr, lk->box, n, index, pic);
 	if (lk->cls != NULL)
 		classify_tracks(lk->cls, tr, img, index, name);
 	if (lk->last == NULL)
 		lk->last = xmalloc(size);
 	memcpy(lk->last, img->data, size);
+}
+
+/* The luma plane comes first, then the chroma planes if any. */
+static struct picture
+picture_of(const uint8_t *frame, const struct y4m_info *info)
+{
+	struct picture p = { frame, NULL, NULL, info->width, info->height, 0,
+		0 };
+	size_t luma = (size_t)info->width * (size_t)info->height;
+
+	y4m_chroma_size(info, &p.cw, &p.ch);
+	if (p.cw > 0) {
+		p.u = frame + luma;
+		p.v = p.u + (size_t)p.cw * (size_t)p.ch;
+	}
+	return p;
+}
+
+/*
+ * Where the feet are, down the box, for crossing lines: HOG's window has
+ * room below the feet (OpenCV's peopledetect sample draws the person from
+ * 7% to 87% of its height); a model's box ends at them; a face has none,
+ * and its middle stands for the person.
+ */
+static float
+foot_of(const struct options *opt)
+{
+	if (strcmp(opt->detect, "face") == 0)
+		return 0.5f;
+	return opt->model == NULL ? 0.87f : 1.0f;
 }
 
 static int
@@ -434,6 +489,7 @@ run(const struct options *opt, FILE *in, const char *name)
 	struct looker lk = { 0 };
 	struct tracker tr;
 	uint8_t *frame;
+	float fps;
 	int rc;
 
 	if (y4m_open(&r, in, name) < 0) {
@@ -448,7 +504,10 @@ run(const struct options *opt, FILE *in, const char *name)
 		lk.blob = xcalloc(MAX_BOXES, sizeof *lk.blob);
 		lk.roi = xcalloc(MAX_BOXES, sizeof *lk.roi);
 	}
-	tracker_init(&tr, opt->max_missed, opt->confirm);
+	fps = r.info.fps_den > 0 ? (float)r.info.fps_num / (float)r.info.fps_den :
+	    0;
+	tracker_init(&tr, opt->max_missed, (int)(opt->rejoin * fps + 0.5),
+	    opt->confirm, fps, foot_of(opt));
 	out.src = opt->src ? opt->src : r.info.src[0] ? r.info.src : "stdin";
 	frame = xmalloc(r.frame_size);
 	if (opt->overlay)
@@ -459,12 +518,10 @@ run(const struct options *opt, FILE *in, const char *name)
 	fputs(lk.cls != NULL ? "ts,src,frame,track,kind,x,y,w,h,score,age,gender,"
 	    "emotion\n" : "ts,src,frame,track,kind,x,y,w,h,score\n", stdout);
 	while ((rc = y4m_read_frame(&r, frame, &f)) > 0) {
-		/* the luma plane comes first whatever the colour space */
-		struct vis_image img = { frame, r.info.width, r.info.height,
-			r.info.width };
+		struct picture pic = picture_of(frame, &r.info);
 		tracker_predict(&tr);
 		if (f.index % opt->every == 0)
-			look(&lk, &tr, &img, f.index, opt, name);
+			look(&lk, &tr, &pic, f.index, opt, name);
 		write_frame(&out, &tr, opt, f.index, r.info.t0 + f.pts);
 		if (out.overlay.fp != NULL)
 			write_overlay(&out, &tr, opt, frame, &f);
@@ -475,8 +532,8 @@ run(const struct options *opt, FILE *in, const char *name)
 		warnx("%s", r.err);
 	if (opt->verbose)
 		warnx("%ld frames, %ld detection rounds, %ld skipped (nothing "
-		    "moved), %ld tracks", r.nframes, lk.rounds, lk.still,
-		    tr.next_id - 1);
+		    "moved), %ld tracks, %ld re-joined", r.nframes, lk.rounds,
+		    lk.still, tr.next_id - 1, tr.rejoined);
 	vis_detector_free(lk.det);
 	vis_motion_free(lk.motion);
 	free(lk.blob);
@@ -542,6 +599,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "src", required_argument, NULL, 'r' },
 		{ "max-missed", required_argument, NULL, 'm' },
 		{ "confirm", required_argument, NULL, 'C' },
+		{ "rejoin", required_argument, NULL, 'R' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "iso", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
@@ -591,6 +649,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'm': opt->max_missed = (int)cli_long("--max-missed",
 			    optarg, 0, 1000);
 			break;
+		case 'R': opt->rejoin = cli_double("--rejoin", optarg, 0,
+			    3600);
+			break;
 		case 'C': opt->confirm = (int)cli_long("--confirm", optarg, 1,
 			    1000);
 			break;
@@ -631,7 +692,8 @@ main(int argc, char **argv)
 	struct options opt = { .detect = "person", .cascade = FACE_CASCADE,
 		.every = 3, .scale = -1, .still = 1.0, .max_missed = 2,
 		.confirm = 1, .threads = -1, .model_size = { 300, 300 },
-		.min_score = 0.5, .attr_size = { 64, 64 }, .background = -1 };
+		.min_score = 0.5, .attr_size = { 64, 64 }, .background = -1,
+		.rejoin = 3 };
 	/* FER+'s order, which emotion classifiers from the ONNX model zoo
 	 * share */
 	char emotions[] = "neutral,happiness,surprise,sadness,anger,disgust,"

@@ -5,18 +5,33 @@
 #ifndef PEOPLE_H
 #define PEOPLE_H
 
+#include <stdint.h>
+
 #include "vision.h"
+
+/* One axis of a track's centre, a Kalman filter of constant speed:
+ * position and speed (px, px a frame) and their covariance. */
+struct axis {
+	float p, v;
+	float pp, pv, vv;
+};
+
+/* Colours of the upper and the lower body: a joint histogram of
+ * HIST_LEVELS levels of Y, U and V each (of Y alone in grey frames). */
+#define HIST_LEVELS 4
+#define HIST_BINS (2 * HIST_LEVELS * HIST_LEVELS * HIST_LEVELS)
 
 struct track {
 	long id;
 	float x, y, w, h;       /* the box now (detected or predicted) */
-	float vx, vy;           /* its motion, px a frame */
+	struct axis cx, cy;     /* its centre */
 	float score;            /* the last detection's */
 	float lx, ly;           /* centre at the last detection */
 	long lframe;            /* frame of the last detection */
 	int hits;               /* detections matched */
 	int misses;             /* detection rounds missed since */
 	int side;               /* of the counting line: -1, +1, 0 unknown */
+	float hist[HIST_BINS];  /* what it looks like, for re-joining */
 	struct vis_attributes attr;     /* --attributes: the latest */
 };
 
@@ -24,11 +39,22 @@ struct tracker {
 	struct track *t;
 	int n, cap;
 	long next_id;
-	int max_missed;         /* rounds a track may miss before it ends */
+	int max_missed;         /* rounds a track may miss before it is lost */
+	int rejoin;             /* frames a lost track waits to be re-joined */
 	int confirm;            /* hits before a track is shown */
+	float fps;              /* frames a second, for speeds */
+	float foot;             /* the feet, down the box (of its height) */
+	long rejoined;          /* lost tracks found again */
 };
 
-void tracker_init(struct tracker *tr, int max_missed, int confirm);
+/* A frame's planes: luma w x h, then chroma cw x ch (u, v NULL: grey). */
+struct picture {
+	const uint8_t *y, *u, *v;
+	int w, h, cw, ch;
+};
+
+void tracker_init(struct tracker *tr, int max_missed, int rejoin,
+    int confirm, float fps, float foot);
 void tracker_free(struct tracker *tr);
 /* Move every track one frame along its motion. */
 void tracker_predict(struct tracker *tr);
@@ -36,7 +62,7 @@ void tracker_predict(struct tracker *tr);
 void tracker_hold(struct tracker *tr);
 /* Match a detection round (frame number frame) to the tracks. */
 void tracker_update(struct tracker *tr, const struct vis_box *box, int n,
-    long frame);
+    long frame, const struct picture *pic);
 /* Is the track shown (matched in the last round and confirmed)? */
 int track_visible(const struct tracker *tr, const struct track *t);
 
@@ -44,12 +70,13 @@ int track_visible(const struct tracker *tr, const struct track *t);
 struct line {
 	float x1, y1, x2, y2;
 };
-/* Has the track's centre crossed the line? +1 to the line's right
- * (looking from its start to its end; in the image, down for a line drawn
- * left to right): "in"; -1 back: "out"; 0 not. A side counts once the
- * centre is a sixth of the box's height past the line, beside the
- * segment, so a person standing on the line is not counted again and
- * again. */
-int line_crossed(const struct line *l, struct track *t);
+/* Has the track's foot point (the middle of the box, tr->foot down it)
+ * crossed the line? +1 to the line's right (looking from its start to its
+ * end; in the image, down for a line drawn left to right): "in"; -1 back:
+ * "out"; 0 not. A side counts once the point is a tenth of the box's
+ * height past the line, beside the segment, so a person standing on the
+ * line is not counted again and again. */
+int line_crossed(const struct tracker *tr, const struct line *l,
+    struct track *t);
 
 #endif

@@ -33,8 +33,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fp == NULL || out == NULL)
 		abort();
 	in = csvin_new(fp, "fuzz");
-	ws = windows_new(ts_from_sec(7), ts_from_sec(3), ts_from_sec(2),
-	    ts_from_sec(5), &lay, out);
+	ws = windows_new(&(struct window_spec){ .length = ts_from_sec(7),
+	    .slide = ts_from_sec(3), .lateness = ts_from_sec(2),
+	    .partial_every = ts_from_sec(5), .min_track = ts_from_sec(1) },
+	    &lay, out);
 	windows_header(ws);
 	if (csvin_header(in) == 0)
 		while (csvin_read(in) > 0) {

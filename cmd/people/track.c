@@ -32,7 +32,7 @@
 #define BOX_SD 0.12f            /* a detection's error, in heights */
 #define GATE 3.0f               /* standard deviations */
 #define SIZE_GATE 1.5f          /* ratio of heights */
-#define SIZE_GAIN 0.4f          /* weight of the newest height */
+#define GAIN 0.4f               /* weight of the newest height, colours */
 #define NEVER 2.0               /* a pair's cost that forbids it */
 /* Re-joining: a lost track may be this far from a detection (in its
  * heights: half of one, and WALK more every second it was lost), and must
@@ -188,11 +188,11 @@ match(struct track *t, const struct vis_box *b, long frame,
 
 	axis_update(&t->cx, cx, sd);
 	axis_update(&t->cy, cy, sd);
-	t->w += SIZE_GAIN * (b->w - t->w);
-	t->h += SIZE_GAIN * (b->h - t->h);
+	t->w += GAIN * (b->w - t->w);
+	t->h += GAIN * (b->h - t->h);
 	place(t);
 	for (int i = 0; i < HIST_BINS; i++)
-		t->hist[i] += SIZE_GAIN * (hist[i] - t->hist[i]);
+		t->hist[i] += GAIN * (hist[i] - t->hist[i]);
 	t->score = b->score;
 	t->lx = cx;
 	t->ly = cy;

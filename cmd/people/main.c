@@ -27,7 +27,7 @@
 	"/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 #define STILL_STEP 4            /* motion gating samples every 4th pixel */
 #define MIN_BLOB 60             /* px: a region that moved, smaller is noise */
-#define FULL_EVERY 10           /* --background: the whole frame each 10th look */
+#define FULL_EVERY 20           /* --background: the whole frame each 20th look */
 #define WARM_UP 10              /* looks at the whole frame first */
 #define SURE_MARGIN 1.0         /* HOG's SVM margin of a box taken as it is */
 #define MOVING_SHARE 0.2        /* of a box's pixels: it is on what moved */

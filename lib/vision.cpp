@@ -297,7 +297,7 @@ struct vis_detector {
 	cv::dnn::Net net;
 	cv::Size net_size;
 	double min_score;
-	cv::Mat scaled, bgr;
+	cv::Mat scaled, padded, bgr;
 };
 
 extern "C" struct vis_detector *
@@ -588,6 +588,26 @@ at_least(cv::Rect r, cv::Size size)
 	return r;
 }
 
+// A region that wanted more than the frame has (a person cut by its edge,
+// whose window needs room past it) gets the frame's edge repeated there,
+// as detectMultiScale's padding does for the whole frame: HOG missed two
+// people walking in at the bottom of vtest.avi.
+static void
+extend_past_edges(vis_detector *d, const cv::Rect &want, const cv::Rect &roi,
+    double scale)
+{
+	int top = roi.y - want.y, left = roi.x - want.x;
+	int bottom = want.y + want.height - (roi.y + roi.height);
+	int right = want.x + want.width - (roi.x + roi.width);
+
+	if (top == 0 && left == 0 && bottom == 0 && right == 0)
+		return;
+	cv::copyMakeBorder(d->scaled, d->padded, (int)std::lround(top * scale),
+	    (int)std::lround(bottom * scale), (int)std::lround(left * scale),
+	    (int)std::lround(right * scale), cv::BORDER_REPLICATE);
+	std::swap(d->scaled, d->padded);
+}
+
 extern "C" int
 vis_detect_in(struct vis_detector *d, const struct vis_image *img,
     double scale, const struct vis_rect *r, int n, struct vis_box *out,
@@ -603,20 +623,22 @@ vis_detect_in(struct vis_detector *d, const struct vis_image *img,
 
 	try {
 		for (int i = 0; i < n; i++) {
-			cv::Rect roi = at_least(cv::Rect(r[i].x, r[i].y, r[i].w,
-			    r[i].h), min_size(d, scale)) & image;
+			cv::Rect want = at_least(cv::Rect(r[i].x, r[i].y,
+			    r[i].w, r[i].h), min_size(d, scale));
+			cv::Rect roi = want & image;
 			if (roi.width * scale < min_size(d, 1).width ||
 			    roi.height * scale < min_size(d, 1).height)
 				continue;       // the image itself is smaller
 			cv::resize(m(roi), d->scaled, cv::Size(), scale, scale,
 			    scale > 1 ? cv::INTER_LINEAR : cv::INTER_AREA);
+			extend_past_edges(d, want, roi, scale);
 			found.clear();
 			score.clear();
 			detect_any(d, d->scaled, found, score);
 			for (size_t j = 0; j < found.size(); j++) {
 				all.push_back(cv::Rect(
-				    roi.x + (int)std::lround(found[j].x / scale),
-				    roi.y + (int)std::lround(found[j].y / scale),
+				    want.x + (int)std::lround(found[j].x / scale),
+				    want.y + (int)std::lround(found[j].y / scale),
 				    (int)std::lround(found[j].width / scale),
 				    (int)std::lround(found[j].height / scale)));
 				scores.push_back(j < score.size() ?

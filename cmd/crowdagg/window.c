@@ -12,8 +12,11 @@
  * number changes: the frame's count is its frame row's count (people
  * writes one per frame, nobody in view included) or, from a detector that
  * writes none, its detection rows. Visitors are tracks: one visitor
- * however many frames show it, its demographics the values most of its
- * rows agree on.
+ * however many frames show it, if they add up to --min-track (each frame
+ * standing for the source's frame interval, the shortest seen between
+ * two frames: a box that flickers on a group for a frame now and then
+ * over minutes is not a visitor, as its first and last sightings would
+ * make it), its demographics the values most of its rows agree on.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 
 struct visitor {
 	ts_us first, last;
+	long frames;            /* that show it */
 	int gender[GENDERS];
 	double age_sum;
 	int age_n;
@@ -49,6 +53,7 @@ struct source {
 	char *name;
 	struct window *open;
 	ts_us now;              /* the latest row time */
+	ts_us frame_gap;        /* the shortest from one frame to the next */
 	ts_us closed_before;    /* windows ending by then are written */
 	ts_us partial_next;
 	struct strmap first_seen;       /* person -> ts_us, first sighting */
@@ -148,6 +153,7 @@ add_visitor(struct window *w, const struct row *r, const struct layout *lay)
 		*slot = v = xcalloc(1, sizeof *v);
 		v->first = v->last = r->ts;
 	}
+	v->frames++;
 	if (r->ts < v->first)
 		v->first = r->ts;
 	if (r->ts > v->last)
@@ -222,7 +228,7 @@ tally_visitor(const char *key, void *value, void *arg)
 	const struct visitor *v = value;
 
 	(void)key;
-	if (v->last - v->first < t->ws->spec.min_track)
+	if (v->frames * t->src->frame_gap < t->ws->spec.min_track)
 		return;
 	t->dwell[t->n++] = v->last - v->first;
 	t->gender[most(v->gender, GENDER_UNKNOWN, GENDER_UNKNOWN)]++;
@@ -411,6 +417,9 @@ windows_add(struct windows *ws, const struct row *r)
 	if (used && ws->lay.persons && *r->person != '\0')
 		note_person(src, r);
 	if (r->ts > src->now) {
+		if (src->now != INT64_MIN && (src->frame_gap == 0 ||
+		    r->ts - src->now < src->frame_gap))
+			src->frame_gap = r->ts - src->now;
 		src->now = r->ts;
 		close_windows(ws, src, r->ts - ws->spec.lateness);
 	}

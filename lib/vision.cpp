@@ -519,7 +519,36 @@ detect_cascade(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
 	score.assign(neighbours.begin(), neighbours.end());
 }
 
-// One detector pass over m, boxes in m's pixels.
+// The detectors run on threads and give their boxes in the order the
+// threads finish; what comes after (non-maximum suppression among equal
+// scores, the tracker's numbering) would differ from run to run. Sorted
+// by place, the same frame gives the same boxes in the same order.
+static void
+sort_by_place(std::vector<cv::Rect> &found, std::vector<double> &score)
+{
+	std::vector<size_t> order(found.size());
+	std::vector<cv::Rect> f(found);
+	std::vector<double> s(score);
+
+	score.resize(found.size(), 0.0);
+	s.resize(found.size(), 0.0);
+	for (size_t i = 0; i < order.size(); i++)
+		order[i] = i;
+	std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+		const cv::Rect &p = f[a], &q = f[b];
+		if (p.x != q.x) return p.x < q.x;
+		if (p.y != q.y) return p.y < q.y;
+		if (p.width != q.width) return p.width < q.width;
+		if (p.height != q.height) return p.height < q.height;
+		return s[a] < s[b];
+	});
+	for (size_t i = 0; i < order.size(); i++) {
+		found[i] = f[order[i]];
+		score[i] = s[order[i]];
+	}
+}
+
+// One detector pass over m, boxes in m's pixels, sorted by place.
 static void
 detect_any(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
     std::vector<double> &score)
@@ -530,6 +559,7 @@ detect_any(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
 		detect_cascade(d, m, found, score);
 	else
 		detect_dnn(d, m, found, score);
+	sort_by_place(found, score);
 }
 
 extern "C" int

@@ -397,23 +397,6 @@ detect_moving(struct looker *lk, const struct vis_image *img,
 	return n < 0 ? -1 : keep_sure_or_moving(lk, n);
 }
 
-/* OpenCV's detectors run on threads and give their boxes in the order the
- * threads finish: sorted by place, new tracks are numbered the same way
- * in every run. */
-static int
-by_place(const void *a, const void *b)
-{
-	const struct vis_box *p = a, *q = b;
-
-	if (p->x != q->x)
-		return p->x < q->x ? -1 : 1;
-	if (p->y != q->y)
-		return p->y < q->y ? -1 : 1;
-	if (p->h != q->h)
-		return p->h < q->h ? -1 : 1;
-	return (p->score > q->score) - (p->score < q->score);
-}
-
 /* A frame looked at: detections into the tracks, or, when nothing moved
  * since the last look, the tracks held as they are. */
 static void
@@ -440,7 +423,6 @@ look(struct looker *lk, struct tracker *tr, const struct picture *pic,
 		    why, sizeof why);
 	if (n < 0)
 		errx(1, "%s: frame %ld: %s", name, index, why);
-	qsort(lk->box, (size_t)n, sizeof *lk->box, by_place);
 	tracker_update(tr, lk->box, n, index, pic);
 	if (lk->cls != NULL)
 		classify_tracks(lk->cls, tr, img, index, name);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -526,25 +527,17 @@ detect_cascade(vis_detector *d, const cv::Mat &m, std::vector<cv::Rect> &found,
 static void
 sort_by_place(std::vector<cv::Rect> &found, std::vector<double> &score)
 {
-	std::vector<size_t> order(found.size());
-	std::vector<cv::Rect> f(found);
-	std::vector<double> s(score);
+	std::vector<std::tuple<int, int, int, int, double>> box;
 
-	score.resize(found.size(), 0.0);
-	s.resize(found.size(), 0.0);
-	for (size_t i = 0; i < order.size(); i++)
-		order[i] = i;
-	std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-		const cv::Rect &p = f[a], &q = f[b];
-		if (p.x != q.x) return p.x < q.x;
-		if (p.y != q.y) return p.y < q.y;
-		if (p.width != q.width) return p.width < q.width;
-		if (p.height != q.height) return p.height < q.height;
-		return s[a] < s[b];
-	});
-	for (size_t i = 0; i < order.size(); i++) {
-		found[i] = f[order[i]];
-		score[i] = s[order[i]];
+	for (size_t i = 0; i < found.size(); i++)
+		box.emplace_back(found[i].x, found[i].y, found[i].width,
+		    found[i].height, i < score.size() ? score[i] : 0.0);
+	std::sort(box.begin(), box.end());
+	score.resize(box.size());
+	for (size_t i = 0; i < box.size(); i++) {
+		found[i] = cv::Rect(std::get<0>(box[i]), std::get<1>(box[i]),
+		    std::get<2>(box[i]), std::get<3>(box[i]));
+		score[i] = std::get<4>(box[i]);
 	}
 }
 

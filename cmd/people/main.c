@@ -488,8 +488,8 @@ run(const struct options *opt, FILE *in, const char *name)
 	}
 	fps = r.info.fps_den > 0 ? (float)r.info.fps_num / (float)r.info.fps_den :
 	    0;
-	tracker_init(&tr, opt->max_missed, (int)(opt->rejoin * fps + 0.5),
-	    opt->confirm, fps, foot_of(opt));
+	tracker_init(&tr, opt->max_missed, opt->rejoin, opt->confirm, fps,
+	    foot_of(opt));
 	out.src = opt->src ? opt->src : r.info.src[0] ? r.info.src : "stdin";
 	frame = xmalloc(r.frame_size);
 	if (opt->overlay)

@@ -53,7 +53,8 @@ struct picture {
 	int w, h, cw, ch;
 };
 
-void tracker_init(struct tracker *tr, int max_missed, int rejoin,
+/* rejoin in seconds; fps 0 when the stream does not say (25 taken). */
+void tracker_init(struct tracker *tr, int max_missed, double rejoin,
     int confirm, float fps, float foot);
 void tracker_free(struct tracker *tr);
 /* Move every track one frame along its motion. */

@@ -41,15 +41,15 @@
 #define MIN_LIKENESS 0.8f
 
 void
-tracker_init(struct tracker *tr, int max_missed, int rejoin, int confirm,
+tracker_init(struct tracker *tr, int max_missed, double rejoin, int confirm,
     float fps, float foot)
 {
 	memset(tr, 0, sizeof *tr);
 	tr->next_id = 1;
 	tr->max_missed = max_missed;
-	tr->rejoin = rejoin;
 	tr->confirm = confirm;
 	tr->fps = fps > 0 ? fps : 25;
+	tr->rejoin = (int)(rejoin * tr->fps + 0.5);
 	tr->foot = foot;
 }
 

@@ -1,5 +1,6 @@
 #include <math.h>
 #include <nlopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,14 @@
 /* Where each state sits in x: level, trend, then the season (newest
  * first). */
 struct shape {
-	int trend, season, m, sb, d;
+	int trend, season, mult, m, sb, d;  /* mult: the season multiplies */
 };
 
 static struct shape
 shape_of(const struct ets_model *md)
 {
-	struct shape s = { md->trend == 'A', md->season == 'A', 0, 0, 0 };
+	struct shape s = { md->trend == 'A', md->season != 'N',
+		md->season == 'M', 0, 0, 0 };
 
 	s.m = s.season ? md->m : 0;
 	s.sb = 1 + s.trend;
@@ -35,24 +37,52 @@ predict(const struct shape *s, const struct params *p, const double *x)
 
 	if (s->trend)
 		y += p->phi * x[1];
-	if (s->season)
+	if (s->mult)
+		y *= x[s->sb + s->m - 1];
+	else if (s->season)
 		y += x[s->sb + s->m - 1];
 	return y;
 }
 
-/* x after an error e: x = F x + g e. */
+/* x after an error e (y less its forecast): x = F x + g e; with a
+ * multiplicative season (HKOS, table 2.3) the level and trend move by e
+ * over the season's factor, the factor by e over the level. */
 static void
 step(const struct shape *s, const struct params *p, double *x, double e)
 {
 	double b = s->trend ? x[1] : 0, old = s->season ? x[s->sb + s->m - 1] : 0;
+	double el = s->mult ? e / old : e, es = s->mult ? e / (x[0] +
+	    p->phi * b) : e;
 
-	x[0] += p->phi * b + p->alpha * e;
+	x[0] += p->phi * b + p->alpha * el;
 	if (s->trend)
-		x[1] = p->phi * b + p->beta * e;
+		x[1] = p->phi * b + p->beta * el;
 	if (s->season) {
 		memmove(x + s->sb + 1, x + s->sb, (size_t)(s->m - 1) * sizeof *x);
-		x[s->sb] = old + p->gamma * e;
+		x[s->sb] = old + p->gamma * es;
 	}
+}
+
+/* A sum of logs as the log of a product, kept in range by its exponent:
+ * a log a point was a seventh of the time. */
+struct logsum {
+	double prod;
+	int exp2;
+};
+
+static void
+logsum_add(struct logsum *ls, double v)
+{
+	int ex;
+
+	ls->prod = frexp(ls->prod * v, &ex);
+	ls->exp2 += ex;
+}
+
+static double
+logsum_value(const struct logsum *ls)
+{
+	return log(ls->prod) + ls->exp2 * M_LN2;
 }
 
 static double
@@ -84,29 +114,24 @@ static double
 rel_sse_of(const struct shape *s, const struct params *p, const double *x0,
     const double *y, size_t n, double *sumlog, double *w, double *xn)
 {
-	double x[2 + ETS_MAX_SEASON], sse = 0, prod = 1;
-	int exp2 = 0;
+	double x[2 + ETS_MAX_SEASON], sse = 0;
+	struct logsum ls = { 1, 0 };
 
 	memcpy(x, x0, (size_t)s->d * sizeof *x);
 	for (size_t t = 0; t < n; t++) {
 		double mu = predict(s, p, x), e;
-		int ex;
-		if (!(mu > 0))
+		if (!(mu > 0) || (s->mult && !(x[s->sb + s->m - 1] > 0)))
 			return NAN;
 		e = (y[t] - mu) / mu;
 		sse += e * e;
-		/* the sum of the logs as the log of a product, kept in range
-		 * by its exponent: a log a point was a seventh of the time */
-		if (sumlog != NULL) {
-			prod = frexp(prod * mu, &ex);
-			exp2 += ex;
-		}
+		if (sumlog != NULL)
+			logsum_add(&ls, mu);
 		if (w != NULL)
 			w[t] = 1 / mu;
 		step(s, p, x, y[t] - mu);
 	}
 	if (sumlog != NULL)
-		*sumlog = log(prod) + exp2 * M_LN2;
+		*sumlog = logsum_value(&ls);
 	if (xn != NULL)
 		memcpy(xn, x, (size_t)s->d * sizeof *x);
 	return sse;
@@ -134,12 +159,16 @@ ets_parse(const char *s, int m, struct ets_model *out)
 		md.damped = 1;
 		s++;
 	}
-	if ((s[0] != 'N' && s[0] != 'A') || s[1] != '\0')
+	/* a multiplicative season with additive errors is left out, as R's
+	 * ets leaves it out: its errors' variance does not follow the season,
+	 * and its likelihood is unstable near a factor of 0 */
+	if ((s[0] != 'N' && s[0] != 'A' && !(s[0] == 'M' && md.error == 'M')) ||
+	    s[1] != '\0')
 		return -1;
 	md.season = s[0];
-	if (md.season == 'A' && (m < 2 || m > ETS_MAX_SEASON))
+	if (md.season != 'N' && (m < 2 || m > ETS_MAX_SEASON))
 		return -1;
-	md.m = md.season == 'A' ? m : 0;
+	md.m = md.season != 'N' ? m : 0;
 	*out = md;
 	return 0;
 }
@@ -166,6 +195,9 @@ struct objective {
 	double *cols;           /* BLOCK rows of the free states' columns */
 	double *w;              /* multiplicative errors: each row's weight */
 	double *wy;             /* and 1 / y, the first guess at it */
+	/* a multiplicative season: where Gauss-Newton starts, and room for
+	 * the derivatives and two sets of normal equations */
+	double *xstart, *xwarm, *work;
 };
 
 /* Four doubles at a time, loaded from any double's address: the sums
@@ -197,6 +229,46 @@ add_rows(const double *cols, const double *e0, int k, int u, double *ata,
 			ata[i * u + j] += dot(cols + i * BLOCK, cols + j * BLOCK,
 			    k);
 	}
+}
+
+/*
+ * The normal equations A'A x = A'b by Cholesky, A'A's lower triangle in
+ * ata (overwritten by L, with a whisker of ridge for columns that
+ * vanish): v = L^-1 A'b (v'v is what x explains of b'b), then x; 0, or
+ * -1 if A'A is not positive definite.
+ */
+static int
+solve_normal(double *ata, const double *atb, int u, double *v, double *x)
+{
+	for (int i = 0; i < u; i++)
+		ata[i * u + i] += 1e-10 * (ata[i * u + i] + 1e-300);
+	for (int i = 0; i < u; i++) {
+		for (int j = 0; j <= i; j++) {
+			double sum = ata[i * u + j];
+			for (int q = 0; q < j; q++)
+				sum -= ata[i * u + q] * ata[j * u + q];
+			if (i == j) {
+				if (!(sum > 0))
+					return -1;
+				ata[i * u + i] = sqrt(sum);
+			} else {
+				ata[i * u + j] = sum / ata[j * u + j];
+			}
+		}
+	}
+	for (int i = 0; i < u; i++) {
+		double sum = atb[i];
+		for (int q = 0; q < i; q++)
+			sum -= ata[i * u + q] * v[q];
+		v[i] = sum / ata[i * u + i];
+	}
+	for (int i = u - 1; i >= 0; i--) {
+		double sum = v[i];
+		for (int q = i + 1; q < u; q++)
+			sum -= ata[q * u + i] * x[q];
+		x[i] = sum / ata[i * u + i];
+	}
+	return 0;
 }
 
 /*
@@ -272,38 +344,12 @@ best_states(const struct objective *o, const struct params *p,
 		if (s->season)
 			r[s->sb + s->m - 1] -= rg;
 	}
-	/* Cholesky of A'A (a whisker of ridge for columns that vanish) */
-	for (int i = 0; i < u; i++)
-		ata[i * u + i] += 1e-10 * (ata[i * u + i] + 1e-300);
-	for (int i = 0; i < u; i++) {
-		for (int j = 0; j <= i; j++) {
-			double sum = ata[i * u + j];
-			for (int q = 0; q < j; q++)
-				sum -= ata[i * u + q] * ata[j * u + q];
-			if (i == j) {
-				if (!(sum > 0))
-					return NAN;
-				ata[i * u + i] = sqrt(sum);
-			} else {
-				ata[i * u + j] = sum / ata[j * u + j];
-			}
-		}
-	}
 	/* L v = A'e0, then L' (x0 - xb) = v; the SSE is e0'e0 - v'v */
+	if (solve_normal(ata, atb, u, v, x0) < 0)
+		return NAN;
 	sse = e0e0;
-	for (int i = 0; i < u; i++) {
-		double sum = atb[i];
-		for (int q = 0; q < i; q++)
-			sum -= ata[i * u + q] * v[q];
-		v[i] = sum / ata[i * u + i];
+	for (int i = 0; i < u; i++)
 		sse -= v[i] * v[i];
-	}
-	for (int i = u - 1; i >= 0; i--) {
-		double sum = v[i];
-		for (int q = i + 1; q < u; q++)
-			sum -= ata[q * u + i] * x0[q];
-		x0[i] = sum / ata[i * u + i];
-	}
 	x0[0] += o->y[0];
 	if (s->season) {
 		double sum = 0;
@@ -312,6 +358,209 @@ best_states(const struct objective *o, const struct params *p,
 		x0[d - 1] = -sum;
 	}
 	return sse > 0 ? sse : 0;
+}
+
+/*
+ * A multiplicative season (with multiplicative errors: HKOS's class 3)
+ * makes the errors nonlinear in the initial states, so least squares
+ * cannot solve for them in one step; Gauss-Newton does, from a start
+ * near (its additive-season twin's states), in a few.
+ *
+ * One pass from x: the SSE of the relative errors r_t, the sum of
+ * log mu_t, and J'J and J'r in ata and atb (J: the derivatives of r by
+ * the free states, the level, the trend and all factors but the
+ * oldest, which is m less the others: the factors sum to m). The
+ * derivatives move through the recursion with the states; only the
+ * level's, the trend's and the newest factor's change each step.
+ */
+/* The SSE of the relative errors of a multiplicative season from x and
+ * the sum of log mu_t (no derivatives); NAN if a forecast is not
+ * positive. */
+static double
+class3_sse(const struct objective *o, const struct params *p,
+    const double *x, double *sumlog)
+{
+	const struct shape *s = &o->s;
+	int m = s->m, h = 0;
+	double l = x[0], b = s->trend ? x[1] : 0, ring[ETS_MAX_SEASON], sse = 0;
+	struct logsum ls = { 1, 0 };
+
+	for (int i = 0; i < m; i++)
+		ring[i] = x[s->sb + m - 1 - i];
+	for (size_t t = 0; t < o->n; t++) {
+		double so = ring[h], q = l + p->phi * b, r;
+		if (!(q > 0 && so > 0))
+			return NAN;
+		r = o->y[t] / (q * so) - 1;
+		sse += r * r;
+		logsum_add(&ls, q * so);
+		l = q * (1 + p->alpha * r);
+		b = p->phi * b + p->beta * q * r;
+		ring[h] = so * (1 + p->gamma * r);
+		h = h + 1 == m ? 0 : h + 1;
+	}
+	*sumlog = logsum_value(&ls);
+	return sse;
+}
+
+static double
+class3_pass(const struct objective *o, const struct params *p,
+    const double *x, double *ata, double *atb, double *sumlog)
+{
+	const struct shape *s = &o->s;
+	int m = s->m, u = s->d - 1, sb = s->sb, h = 0, k = 0;
+	double l = x[0], b = s->trend ? x[1] : 0, ring[ETS_MAX_SEASON];
+	double *dl = o->work, *db = dl + u, *dq = db + u, *dr = dq + u;
+	double *dring = dr + u, rs[BLOCK], sse = 0;
+	struct logsum ls = { 1, 0 };
+
+	if (ata == NULL)
+		return class3_sse(o, p, x, sumlog);
+	memset(ata, 0, (size_t)(u * u) * sizeof *ata);
+	memset(atb, 0, (size_t)u * sizeof *atb);
+	memset(dl, 0, (size_t)((4 + m) * u) * sizeof *dl);
+	dl[0] = 1;
+	if (s->trend)
+		db[1] = 1;
+	/* ring[0] the oldest factor, the first used */
+	for (int i = 0; i < m; i++) {
+		ring[i] = x[sb + m - 1 - i];
+		if (i == 0)
+			for (int j = sb; j < u; j++)
+				dring[j] = -1;
+		else
+			dring[i * u + sb + m - 1 - i] = 1;
+	}
+	for (size_t t = 0; t < o->n; t++) {
+		double so = ring[h], *dso = dring + h * u, q = l + p->phi * b;
+		double mu = q * so, r, c, a1, g1;
+		if (!(q > 0 && so > 0))
+			return NAN;
+		r = o->y[t] / mu - 1;
+		c = -o->y[t] / (mu * mu);
+		for (int j = 0; j < u; j++) {
+			dq[j] = dl[j] + p->phi * db[j];
+			dr[j] = c * (so * dq[j] + q * dso[j]);
+			o->cols[j * BLOCK + k] = dr[j];
+		}
+		sse += r * r;
+		logsum_add(&ls, mu);
+		rs[k++] = r;
+		if (k == BLOCK || t + 1 == o->n) {
+			for (; k % 4 != 0; k++) {
+				for (int j = 0; j < u; j++)
+					o->cols[j * BLOCK + k] = 0;
+				rs[k] = 0;
+			}
+			add_rows(o->cols, rs, k, u, ata, atb);
+			k = 0;
+		}
+		a1 = 1 + p->alpha * r;
+		g1 = 1 + p->gamma * r;
+		for (int j = 0; j < u; j++) {
+			dl[j] = dq[j] * a1 + q * p->alpha * dr[j];
+			if (s->trend)
+				db[j] = p->phi * db[j] + p->beta * (dq[j] * r +
+				    q * dr[j]);
+			dso[j] = dso[j] * g1 + so * p->gamma * dr[j];
+		}
+		l = q * a1;
+		b = p->phi * b + p->beta * q * r;
+		ring[h] = so * g1;
+		h = h + 1 == m ? 0 : h + 1;
+	}
+	*sumlog = logsum_value(&ls);
+	return sse;
+}
+
+/* x = from + lambda delta over the free states, the oldest factor m
+ * less the others. */
+static void
+class3_move(const struct shape *s, const double *from, const double *delta,
+    double lambda, double *x)
+{
+	double sum = 0;
+
+	for (int j = 0; j < s->d - 1; j++)
+		x[j] = from[j] + lambda * delta[j];
+	for (int j = s->sb; j < s->d - 1; j++)
+		sum += x[j];
+	x[s->d - 1] = s->m - sum;
+}
+
+/* Gauss-Newton from x0 (a step halved while it does not lower the SSE)
+ * until the decrease it foresees is below what the likelihood's
+ * tolerance can see; the SSE, or NAN if x0 does not fit p. */
+static double
+gauss_newton(const struct objective *o, const struct params *p, double *x0,
+    double *sumlog, int once)
+{
+	const struct shape *s = &o->s;
+	int u = s->d - 1, cur = 0;
+	double *ata[2], *atb[2], *delta, *v, xt[2 + ETS_MAX_SEASON], sse, sl;
+
+	ata[0] = o->work + (size_t)((4 + s->m) * u);
+	ata[1] = ata[0] + u * u;
+	atb[0] = ata[1] + u * u;
+	atb[1] = atb[0] + u;
+	delta = atb[1] + u;
+	v = delta + u;
+	sse = class3_pass(o, p, x0, ata[0], atb[0], sumlog);
+	if (!isfinite(sse))
+		return NAN;
+	for (int it = 0; it < 20; it++) {
+		double lambda = 1, ssen = NAN, foreseen = 0;
+		if (solve_normal(ata[cur], atb[cur], u, v, delta) < 0)
+			break;
+		for (int i = 0; i < u; i++)
+			foreseen += v[i] * v[i];
+		/* -2 log L moves by n times the SSE's relative change */
+		if (foreseen < 1e-5 * sse / (double)o->n)
+			break;
+		if (once) {     /* one step, if it helps: near enough */
+			class3_move(s, x0, delta, -1, xt);
+			ssen = class3_pass(o, p, xt, NULL, NULL, &sl);
+			if (ssen < sse) {
+				memcpy(x0, xt, (size_t)s->d * sizeof *x0);
+				*sumlog = sl;
+				return ssen;
+			}
+		}
+		for (int half = 0; half < 8; half++, lambda /= 2) {
+			class3_move(s, x0, delta, -lambda, xt);
+			ssen = class3_pass(o, p, xt, ata[!cur], atb[!cur], &sl);
+			if (ssen < sse)
+				break;
+		}
+		if (!(ssen < sse))
+			break;
+		cur = !cur;
+		memcpy(x0, xt, (size_t)s->d * sizeof *x0);
+		*sumlog = sl;
+		sse = ssen;
+	}
+	return sse;
+}
+
+/* The states of least SSE for parameters p, into x0: from the last
+ * parameters' (the simplex moves a little at a time: one or two passes
+ * then), or if they do not fit p from o->xstart. */
+static double
+class3_states(const struct objective *o, const struct params *p, double *x0,
+    double *sumlog)
+{
+	size_t d = (size_t)o->s.d;
+	double sse;
+
+	memcpy(x0, o->xwarm, d * sizeof *x0);
+	sse = gauss_newton(o, p, x0, sumlog, 1);
+	if (!isfinite(sse)) {
+		memcpy(x0, o->xstart, d * sizeof *x0);
+		sse = gauss_newton(o, p, x0, sumlog, 0);
+	}
+	if (isfinite(sse))
+		memcpy(o->xwarm, x0, d * sizeof *x0);
+	return sse;
 }
 
 /*
@@ -327,6 +576,11 @@ neg2loglik(const struct objective *o, const struct params *p, double *x0)
 {
 	double sse, sumlog;
 
+	if (o->s.mult) {
+		sse = class3_states(o, p, x0, &sumlog);
+		return (double)o->n * log(sse / (double)o->n + 1e-300) +
+		    2 * sumlog;
+	}
 	if (o->w == NULL) {
 		sse = best_states(o, p, NULL, x0);
 		return (double)o->n * log(sse / (double)o->n + 1e-300);
@@ -405,8 +659,8 @@ fit_model(struct objective *o, const struct ets_model *model,
 {
 	const double *y = o->y;
 	size_t n = o->n;
-	int dim = nparams(&o->s, model->damped), i = 0, ds;
-	double th[4], lo[4], hi[4], best;
+	int dim = nparams(&o->s, model->damped), i = 0, ds, nstart;
+	double th[4], lo[4], hi[4], best, starts[3][4];
 	struct params p;
 	int k = dim + 1;            /* parameters: states too, and sigma */
 
@@ -417,38 +671,50 @@ fit_model(struct objective *o, const struct ets_model *model,
 	if (o->s.season) { lo[i] = 1e-4; hi[i] = 0.9999; th[i++] = 0.01; }
 	if (o->s.trend && model->damped) { lo[i] = 0.8; hi[i] = 0.98; th[i++] = 0.97; }
 	ds = i;
-	if (twin != NULL) {     /* from the additive-error twin's optimum */
+	memcpy(starts[0], th, sizeof th);
+	nstart = 1;             /* R's start, in th (starts[0]) */
+	if (twin != NULL) {     /* the twin's optimum first */
+		double *t = starts[nstart - 1];
 		i = 0;
-		th[i++] = twin->alpha;
+		t[i++] = twin->alpha;
 		if (o->s.trend)
-			th[i++] = twin->beta;
+			t[i++] = twin->beta;
 		if (o->s.season)
-			th[i++] = twin->gamma;
+			t[i++] = twin->gamma;
 		if (o->s.trend && model->damped)
-			th[i++] = twin->phi;
+			t[i++] = twin->phi;
 		/* off the bounds: a simplex started on one stays there */
 		for (i = 0; i < ds; i++)
-			th[i] = fmin(fmax(th[i], lo[i] + 0.01 * (hi[i] - lo[i])),
+			t[i] = fmin(fmax(t[i], lo[i] + 0.01 * (hi[i] - lo[i])),
 			    hi[i] - 0.01 * (hi[i] - lo[i]));
+		/* a multiplicative season's optimum can lie far from an
+		 * additive one's (which follows a growing swing by a large
+		 * gamma): R's start too */
+		if (o->s.mult)
+			memcpy(starts[nstart++], th, sizeof th);
 	} else if (model->damped) {
 		static const double other[2][4] = { { 0.2, 0.05, 0.05, 0.9 },
 			{ 0.1, 0.05, 0.2, 0.8 } };
-		double th2[4], best2;
-		if (minimize(o, ds, th, lo, hi, SCOUT_TOL, 1, &best) < 0)
-			best = HUGE_VAL;
-		for (int st = 0; st < 2; st++) {
+		for (int st = 0; st < 2; st++, nstart++) {
 			int j = 0;
-			th2[j++] = other[st][0];
-			th2[j++] = other[st][1];
+			starts[nstart][j++] = other[st][0];
+			starts[nstart][j++] = other[st][1];
 			if (o->s.season)
-				th2[j++] = other[st][2];
-			th2[j++] = other[st][3];
-			if (minimize(o, ds, th2, lo, hi, SCOUT_TOL, 1,
-			    &best2) == 0 && best2 < best) {
-				memcpy(th, th2, (size_t)ds * sizeof *th);
-				best = best2;
-			}
+				starts[nstart][j++] = other[st][2];
+			starts[nstart][j++] = other[st][3];
 		}
+	}
+	if (nstart == 1) {
+		memcpy(th, starts[0], sizeof th);
+	} else {                /* searched roughly from each, the best refined */
+		double b1;
+		best = HUGE_VAL;
+		for (int st = 0; st < nstart; st++)
+			if (minimize(o, ds, starts[st], lo, hi, SCOUT_TOL, 1,
+			    &b1) == 0 && b1 < best) {
+				memcpy(th, starts[st], sizeof th);
+				best = b1;
+			}
 	}
 	if (minimize(o, ds, th, lo, hi, TOL, 6, &best) < 0)
 		return -1;
@@ -491,13 +757,47 @@ ets_positive(const double *y, size_t n)
 	return 1;
 }
 
+/*
+ * Where Gauss-Newton starts for a multiplicative season: the states of
+ * the twin with an additive season, its terms turned into factors
+ * (1 + s / level), or without one the first season's values over
+ * their mean, no trend.
+ */
+static void
+class3_start(const struct shape *s, const double *y,
+    const struct ets_fit *twin, double *x)
+{
+	double sum = 0;
+	int m = s->m;
+
+	memset(x, 0, (size_t)s->d * sizeof *x);
+	if (twin != NULL) {
+		x[0] = twin->x0[0];
+		if (s->trend)
+			x[1] = twin->x0[1];
+		for (int j = 0; j < m; j++)
+			x[s->sb + j] = fmax(1 + twin->x0[s->sb + j] / x[0], 0.05);
+	} else {
+		for (int j = 0; j < m; j++)
+			x[0] += y[j] / m;
+		/* the newest factor (x[sb]) is the one used m steps in */
+		for (int j = 0; j < m; j++)
+			x[s->sb + j] = y[m - 1 - j] / x[0];
+	}
+	for (int j = 0; j < m; j++)
+		sum += x[s->sb + j];
+	for (int j = 0; j < m; j++)
+		x[s->sb + j] *= m / sum;
+}
+
 static int
 fit_from(const double *y, size_t n, const struct ets_model *model,
     const struct ets_fit *twin, struct ets_fit *fit)
 {
 	struct objective o = { shape_of(model), model->damped, y, n, NULL,
-		NULL, NULL };
-	int rc;
+		NULL, NULL, NULL, NULL, NULL };
+	size_t u = (size_t)o.s.d - 1;
+	int rc = -1;
 
 	if (n < (size_t)nparams(&o.s, model->damped) + 3 ||
 	    (o.s.season && n < 2 * (size_t)o.s.m))
@@ -506,18 +806,28 @@ fit_from(const double *y, size_t n, const struct ets_model *model,
 		return -1;
 	if ((o.cols = malloc((size_t)o.s.d * BLOCK * sizeof *o.cols)) == NULL ||
 	    (model->error == 'M' &&
-	    (o.w = malloc(2 * n * sizeof *o.w)) == NULL)) {
-		free(o.cols);
-		return -1;
-	}
+	    (o.w = malloc(2 * n * sizeof *o.w)) == NULL) ||
+	    (o.s.mult && ((o.xstart = malloc(2 * (size_t)o.s.d *
+	    sizeof *o.xstart)) == NULL || (o.work = malloc(((4 +
+	    (size_t)o.s.m) * u + 2 * u * u + 4 * u) * sizeof *o.work)) ==
+	    NULL)))
+		goto done;
 	if (o.w != NULL) {
 		o.wy = o.w + n;
 		for (size_t t = 0; t < n; t++)
 			o.wy[t] = 1 / y[t];
 	}
+	if (o.s.mult) {
+		class3_start(&o.s, y, twin, o.xstart);
+		o.xwarm = o.xstart + o.s.d;
+		memcpy(o.xwarm, o.xstart, (size_t)o.s.d * sizeof *o.xwarm);
+	}
 	rc = fit_model(&o, model, twin, fit);
+done:
 	free(o.cols);
 	free(o.w);
+	free(o.xstart);
+	free(o.work);
 	return rc;
 }
 
@@ -530,38 +840,47 @@ ets_fit(const double *y, size_t n, const struct ets_model *model,
 
 	if (model->error == 'A' || !ets_positive(y, n))
 		return fit_from(y, n, model, NULL, fit);
-	/* as ets_auto fits it: from its additive-error twin's optimum */
-	twin.error = 'A';
-	return fit_from(y, n, model, fit_from(y, n, &twin, NULL, &tf) == 0 ?
-	    &tf : NULL, fit);
+	/* as ets_auto fits it: from its twin's optimum, the same model with
+	 * additive errors, or with an additive season */
+	if (model->season == 'M')
+		twin.season = 'A';
+	else
+		twin.error = 'A';
+	return fit_from(y, n, model, ets_fit(y, n, &twin, &tf) == 0 ? &tf :
+	    NULL, fit);
 }
 
-/* The models, each multiplicative-error one after its additive twin. */
-static const char *const model_names[] = { "ANN", "AAN", "AAdN", "ANA",
-	"AAA", "AAdA", "MNN", "MAN", "MAdN", "MNA", "MAA", "MAdA" };
-#define NTWINS 6
+/* The models in the order they are fitted, each after its twin (the
+ * start of its search): a multiplicative-error model's is the one with
+ * additive errors, a multiplicative season's the additive season. */
+static const struct {
+	const char *name;
+	int twin;
+} models[] = {
+	{ "ANN", -1 }, { "AAN", -1 }, { "AAdN", -1 }, { "ANA", -1 },
+	{ "AAA", -1 }, { "AAdA", -1 }, { "MNN", 0 }, { "MAN", 1 },
+	{ "MAdN", 2 }, { "MNA", 3 }, { "MAA", 4 }, { "MAdA", 5 },
+	{ "MNM", 9 }, { "MAM", 10 }, { "MAdM", 11 },
+};
+#define NMODELS (int)(sizeof models / sizeof models[0])
+#define NADDITIVE 6             /* the models for data not all positive */
 
 int
 ets_auto(const double *y, size_t n, int m, struct ets_fit *best)
 {
-	struct ets_fit twins[NTWINS];
-	int found = 0, fitted[NTWINS] = { 0 };
-	int nm = ets_positive(y, n) ? 2 * NTWINS : NTWINS;
+	struct ets_fit fits[NMODELS];
+	int found = 0, fitted[NMODELS] = { 0 };
+	int nm = ets_positive(y, n) ? NMODELS : NADDITIVE;
 
 	for (int i = 0; i < nm; i++) {
 		struct ets_model md;
-		struct ets_fit f;
-		const struct ets_fit *twin = i >= NTWINS && fitted[i - NTWINS] ?
-		    &twins[i - NTWINS] : NULL;
-		if (ets_parse(model_names[i], m, &md) < 0 ||
-		    fit_from(y, n, &md, twin, &f) < 0)
+		int tw = models[i].twin;
+		if (ets_parse(models[i].name, m, &md) < 0 || fit_from(y, n,
+		    &md, tw >= 0 && fitted[tw] ? &fits[tw] : NULL, &fits[i]) < 0)
 			continue;
-		if (i < NTWINS) {
-			twins[i] = f;
-			fitted[i] = 1;
-		}
-		if (!found || f.aicc < best->aicc)
-			*best = f;
+		fitted[i] = 1;
+		if (!found || fits[i].aicc < best->aicc)
+			*best = fits[i];
 		found = 1;
 	}
 	return found ? 0 : -1;
@@ -573,6 +892,63 @@ params_of(const struct ets_fit *fit)
 	struct params p = { fit->alpha, fit->beta, fit->gamma, fit->phi };
 
 	return p;
+}
+
+/*
+ * A multiplicative season's forecast (class 3) has no closed-form
+ * variance: as R's ets and statsmodels do, paths are simulated, each
+ * error drawn from N(0, sigma^2), a fixed seed so that a forecast is
+ * the same each time. The mean is the forecast with no errors (HKOS's
+ * point forecast, as theirs); the variance the paths' about it.
+ */
+#define PATHS 2000
+
+/* A standard normal number from a splitmix64 sequence (erand48 shares
+ * its constants between threads). */
+static double
+std_normal(uint64_t *state)
+{
+	double u[2];
+
+	for (int i = 0; i < 2; i++) {
+		uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		u[i] = (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+	}
+	return sqrt(-2 * log(1 - u[0])) * cos(2 * M_PI * u[1]);
+}
+
+static void
+class3_forecast(const struct ets_fit *fit, const struct shape *s, size_t nh,
+    double *mean, double *var)
+{
+	struct params p = params_of(fit);
+	double x[2 + ETS_MAX_SEASON], sd = sqrt(fit->sigma2);
+	uint64_t seed;
+
+	memcpy(x, fit->xn, (size_t)s->d * sizeof *x);
+	for (size_t h = 0; h < nh; h++) {
+		mean[h] = predict(s, &p, x);
+		step(s, &p, x, 0);
+		var[h] = 0;
+	}
+	for (int path = 0; path < PATHS; path++) {
+		/* each path its own sequence: a step's draws are the same
+		 * whatever the horizon */
+		seed = 20080101u + (uint64_t)path * 0x100000001b3u;
+		memcpy(x, fit->xn, (size_t)s->d * sizeof *x);
+		for (size_t h = 0; h < nh; h++) {
+			double mu = predict(s, &p, x), e = mu * sd *
+			    std_normal(&seed);
+			if (!(mu > 0))  /* a path gone below 0 stays there */
+				e = 0;
+			var[h] += (mu + e - mean[h]) * (mu + e - mean[h]);
+			step(s, &p, x, e);
+		}
+	}
+	for (size_t h = 0; h < nh; h++)
+		var[h] /= PATHS;
 }
 
 void
@@ -587,6 +963,12 @@ ets_forecast(const struct ets_fit *fit, size_t nh, double *mean,
 
 	if (c == NULL || theta == NULL)
 		abort();        /* a horizon of 100,000 steps at most */
+	if (s.mult) {
+		free(c);
+		free(theta);
+		class3_forecast(fit, &s, nh, mean, var);
+		return;
+	}
 	memcpy(x, fit->xn, (size_t)s.d * sizeof *x);
 	step(&s, &p, z, 1);             /* z = g */
 	for (size_t h = 0; h < nh; h++) {

@@ -4,8 +4,8 @@
  * maximum likelihood, chosen by AICc, as R's forecast::ets and
  * statsmodels' ETSModel do.
  *
- * The models with trend none, additive or additive damped, season none
- * or additive, and additive or multiplicative errors. With additive
+ * The models with trend none, additive or additive damped, season none,
+ * additive or multiplicative, and additive or multiplicative errors. With additive
  * errors they are linear, so one recursion fits them all and the
  * forecast variance is exact:
  *
@@ -13,7 +13,10 @@
  *
  * With multiplicative errors (positive data) y_t = mu_t (1 + e_t) and the
  * states move by mu_t e_t: the same recursion, another likelihood, and
- * the exact variance of HKOS's class 2.
+ * the exact variance of HKOS's class 2. A multiplicative season (with
+ * multiplicative errors only, as R's ets) is HKOS's class 3: nonlinear,
+ * its initial states found by Gauss-Newton, its forecast variance by
+ * simulation.
  * with x = (level, trend, s_1 .. s_m), s_1 the newest seasonal state. The
  * smoothing parameters are searched (NLopt's bounded Nelder-Mead, from
  * three starts); for each, the initial states that fit best are solved
@@ -32,8 +35,8 @@ struct ets_model {
 	char error;             /* 'A', 'M' */
 	char trend;             /* 'N', 'A' */
 	int damped;             /* with trend 'A' */
-	char season;            /* 'N', 'A' */
-	int m;                  /* season's length when season is 'A' */
+	char season;            /* 'N', 'A', 'M' (error 'M' only) */
+	int m;                  /* season's length when season is not 'N' */
 };
 
 struct ets_fit {

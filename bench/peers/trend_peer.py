@@ -2,7 +2,8 @@
 """trend_peer: what `trend forecast --season M --horizon H` does, with
 statsmodels' ETSModel: per series (series CSV, each series' rows
 together) the six additive-error models fitted, and the six with
-multiplicative errors if every value is positive, the one of least AICc
+multiplicative errors and the three with a multiplicative season too if
+every value is positive, the one of least AICc
 forecast H steps with 80% and 95% intervals, written as forecast CSV.
 
     trend_peer.py FILE M H
@@ -24,7 +25,9 @@ SPECS = [(None, False, None), ("add", False, None), ("add", True, None),
 def forecast(name, ts, y, out):
     best = None
     for e in ["add", "mul"] if y.min() > 0 else ["add"]:
-        for t, d, s in SPECS:
+        # a multiplicative season with multiplicative errors, as ours
+        # (and R's ets: not with additive errors)
+        for t, d, s in SPECS + ([(t, d, "mul") for t, d, _ in SPECS[:3]] if e == "mul" else []):
             r = ETSModel(y, error=e, trend=t, damped_trend=d, seasonal=s,
                          seasonal_periods=m if s else None).fit(disp=False)
             if best is None or r.aicc < best.aicc:

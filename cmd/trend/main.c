@@ -76,8 +76,9 @@ usage(int status)
 	    "  --level L,...    prediction intervals, percent (default 80,95)\n"
 	    "  --model NAME     ANN, AAN, AAdN, ANA, AAA, AAdA, or with M first"
 	    "\n"
-	    "                   (multiplicative errors; default: the one of"
-	    " least AICc)\n"
+	    "                   (multiplicative errors), MNM, MAM, MAdM"
+	    " (and season);\n"
+	    "                   default: the one of least AICc\n"
 	    "  --season N|auto  season length in steps, 1 for none (default"
 	    " auto)\n"
 	    "  --step DUR       resample each series to DUR steps first\n"
@@ -169,8 +170,8 @@ parse_args(int argc, char **argv, struct options *o)
 				o->model = NULL;
 			else if (ets_parse(optarg, 12, &md) < 0)
 				cli_usage_error("--model: not one of ANN, AAN, "
-				    "AAdN, ANA, AAA, AAdA (or MNN ... MAdA): '%s'",
-				    optarg);
+				    "AAdN, ANA, AAA, AAdA, MNN ... MAdA, MNM, MAM, "
+				    "MAdM: '%s'", optarg);
 			else
 				o->model = optarg;
 			break;
@@ -287,7 +288,7 @@ explain(const struct series *s, const struct ets_fit *f, FILE *errs)
 		fprintf(errs, " beta=%.4f", f->beta);
 	if (f->model.damped)
 		fprintf(errs, " phi=%.4f", f->phi);
-	if (f->model.season == 'A')
+	if (f->model.season != 'N')
 		fprintf(errs, " gamma=%.4f m=%d", f->gamma, f->model.m);
 	fprintf(errs, " sigma=%.6g AICc=%.3f on %zu points from %s to %s\n",
 	    sqrt(f->sigma2), f->aicc, s->n, ts_format_rfc3339(s->t[0], t0),

@@ -8,16 +8,17 @@
 #include "ets.h"
 
 /* Where each state sits in x: level, trend, then the season (newest
- * first). */
+ * first). mult: the season multiplies; mtrend: the trend does (a growth
+ * factor, not a slope). */
 struct shape {
-	int trend, season, mult, m, sb, d;  /* mult: the season multiplies */
+	int trend, mtrend, season, mult, m, sb, d;
 };
 
 static struct shape
 shape_of(const struct ets_model *md)
 {
-	struct shape s = { md->trend == 'A', md->season != 'N',
-		md->season == 'M', 0, 0, 0 };
+	struct shape s = { md->trend != 'N', md->trend == 'M',
+		md->season != 'N', md->season == 'M', 0, 0, 0 };
 
 	s.m = s.season ? md->m : 0;
 	s.sb = 1 + s.trend;
@@ -25,18 +26,34 @@ shape_of(const struct ets_model *md)
 	return s;
 }
 
+/* Is the model nonlinear in its states (HKOS's class 3 and the
+ * multiplicative trends): states by Gauss-Newton, variance simulated? */
+static int
+nonlinear(const struct shape *s)
+{
+	return s->mult || s->mtrend;
+}
+
 struct params {
 	double alpha, beta, gamma, phi;
 };
+
+/* The level and trend's part of the forecast: l + phi b, or l b^phi. */
+static double
+level_trend(const struct shape *s, const struct params *p, double l,
+    double b)
+{
+	if (s->mtrend)
+		return l * pow(b, p->phi);
+	return s->trend ? l + p->phi * b : l;
+}
 
 /* The one-step forecast from state x. */
 static double
 predict(const struct shape *s, const struct params *p, const double *x)
 {
-	double y = x[0];
+	double y = level_trend(s, p, x[0], s->trend ? x[1] : 0);
 
-	if (s->trend)
-		y += p->phi * x[1];
 	if (s->mult)
 		y *= x[s->sb + s->m - 1];
 	else if (s->season)
@@ -46,17 +63,21 @@ predict(const struct shape *s, const struct params *p, const double *x)
 
 /* x after an error e (y less its forecast): x = F x + g e; with a
  * multiplicative season (HKOS, table 2.3) the level and trend move by e
- * over the season's factor, the factor by e over the level. */
+ * over the season's factor, the factor by e over the level and trend's
+ * forecast; a multiplicative trend is b^phi moved by its share over the
+ * level. */
 static void
 step(const struct shape *s, const struct params *p, double *x, double e)
 {
 	double b = s->trend ? x[1] : 0, old = s->season ? x[s->sb + s->m - 1] : 0;
-	double el = s->mult ? e / old : e, es = s->mult ? e / (x[0] +
-	    p->phi * b) : e;
+	double q = level_trend(s, p, x[0], b);
+	double el = s->mult ? e / old : e, es = s->mult ? e / q : e;
 
-	x[0] += p->phi * b + p->alpha * el;
-	if (s->trend)
+	if (s->mtrend)
+		x[1] = pow(b, p->phi) + p->beta * el / x[0];
+	else if (s->trend)
 		x[1] = p->phi * b + p->beta * el;
+	x[0] = q + p->alpha * el;
 	if (s->season) {
 		memmove(x + s->sb + 1, x + s->sb, (size_t)(s->m - 1) * sizeof *x);
 		x[s->sb] = old + p->gamma * es;
@@ -127,7 +148,7 @@ rel_sse_of(const struct shape *s, const struct params *p, const double *x0,
 	for (int i = 0; i < m; i++)
 		ring[i] = x0[s->sb + m - 1 - i];
 	for (size_t t = 0; t < n; t++) {
-		double so = m > 0 ? ring[h] : none, q = l + p->phi * b;
+		double so = m > 0 ? ring[h] : none, q = level_trend(s, p, l, b);
 		double mu = s->mult ? q * so : q + so, e, el, es;
 		if (!(mu > 0) || (s->mult && !(so > 0)))
 			return NAN;
@@ -140,8 +161,9 @@ rel_sse_of(const struct shape *s, const struct params *p, const double *x0,
 		/* as step() moves the states, by y less mu */
 		el = s->mult ? (y[t] - mu) / so : y[t] - mu;
 		es = s->mult ? (y[t] - mu) / q : y[t] - mu;
+		b = s->mtrend ? pow(b, p->phi) + p->beta * el / l :
+		    p->phi * b + p->beta * el;
 		l = q + p->alpha * el;
-		b = p->phi * b + p->beta * el;
 		if (m > 0) {
 			ring[h] = so + p->gamma * es;
 			h = h + 1 == m ? 0 : h + 1;
@@ -172,20 +194,23 @@ ets_parse(const char *s, int m, struct ets_model *out)
 {
 	struct ets_model md = { 'A', 'N', 0, 'N', 0 };
 
-	if ((s[0] != 'A' && s[0] != 'M') || (s[1] != 'N' && s[1] != 'A'))
+	if ((s[0] != 'A' && s[0] != 'M') ||
+	    (s[1] != 'N' && s[1] != 'A' && s[1] != 'M'))
 		return -1;
 	md.error = s[0];
 	md.trend = s[1];
 	s += 2;
-	if (md.trend == 'A' && *s == 'd') {
+	if (md.trend != 'N' && *s == 'd') {
 		md.damped = 1;
 		s++;
 	}
-	/* a multiplicative season with additive errors is left out, as R's
-	 * ets leaves it out: its errors' variance does not follow the season,
-	 * and its likelihood is unstable near a factor of 0 */
-	if ((s[0] != 'N' && s[0] != 'A' && !(s[0] == 'M' && md.error == 'M')) ||
-	    s[1] != '\0')
+	/* a multiplicative season or trend with additive errors is left out,
+	 * and a multiplicative trend with an additive season, as R's ets
+	 * leaves them out (its "restrict"): their variance can be infinite,
+	 * their likelihood unstable near a factor of 0 */
+	if ((s[0] != 'N' && s[0] != 'A' && s[0] != 'M') || s[1] != '\0' ||
+	    (md.error == 'A' && (s[0] == 'M' || md.trend == 'M')) ||
+	    (md.trend == 'M' && s[0] == 'A'))
 		return -1;
 	md.season = s[0];
 	if (md.season != 'N' && (m < 2 || m > ETS_MAX_SEASON))
@@ -382,22 +407,9 @@ best_states(const struct objective *o, const struct params *p,
 	return sse > 0 ? sse : 0;
 }
 
-/*
- * A multiplicative season (with multiplicative errors: HKOS's class 3)
- * makes the errors nonlinear in the initial states, so least squares
- * cannot solve for them in one step; Gauss-Newton does, from a start
- * near (its additive-season twin's states), in a few.
- *
- * One pass from x: the SSE of the relative errors r_t, the sum of
- * log mu_t, and J'J and J'r in ata and atb (J: the derivatives of r by
- * the free states, the level, the trend and all factors but the
- * oldest, which is m less the others: the factors sum to m). The
- * derivatives move through the recursion with the states; only the
- * level's, the trend's and the newest factor's change each step.
- */
-/* The SSE of the relative errors of a multiplicative season from x and
- * the sum of log mu_t (no derivatives); NAN if a forecast is not
- * positive. */
+/* The SSE of the relative errors of a nonlinear model from x and the
+ * sum of log mu_t (no derivatives); NAN if a forecast, a factor or a
+ * growth is not positive. */
 static double
 class3_sse(const struct objective *o, const struct params *p,
     const double *x, double *sumlog)
@@ -410,37 +422,61 @@ class3_sse(const struct objective *o, const struct params *p,
 	for (int i = 0; i < m; i++)
 		ring[i] = x[s->sb + m - 1 - i];
 	for (size_t t = 0; t < o->n; t++) {
-		double so = ring[h], q = l + p->phi * b, r;
-		if (!(q > 0 && so > 0))
+		double so = m > 0 ? ring[h] : 1, q = level_trend(s, p, l, b), r;
+		if (!(q > 0 && so > 0) || (s->mtrend && !(b > 0)))
 			return NAN;
 		r = o->y[t] / (q * so) - 1;
 		sse += r * r;
 		logsum_add(&ls, q * so);
+		b = s->mtrend ? (q / l) * (1 + p->beta * r) :
+		    p->phi * b + p->beta * q * r;
 		l = q * (1 + p->alpha * r);
-		b = p->phi * b + p->beta * q * r;
-		ring[h] = so * (1 + p->gamma * r);
-		h = h + 1 == m ? 0 : h + 1;
+		if (m > 0) {
+			ring[h] = so * (1 + p->gamma * r);
+			h = h + 1 == m ? 0 : h + 1;
+		}
 	}
 	*sumlog = logsum_value(&ls);
 	return sse;
 }
 
+/* The free states: all but the oldest factor of a season. */
+static int
+free_states(const struct shape *s)
+{
+	return s->season ? s->d - 1 : s->d;
+}
+
+/*
+ * A multiplicative season or trend (with multiplicative errors) makes
+ * the errors nonlinear in the initial states, so least squares cannot
+ * solve for them in one step; Gauss-Newton does, from a start near
+ * (the twin's states), in a few.
+ *
+ * One pass from x: the SSE of the relative errors r_t, the sum of
+ * log mu_t, and J'J and J'r in ata and atb (J: the derivatives of r by
+ * the free states, the level, the trend and all factors but the
+ * oldest, which is m less the others: the factors sum to m). The
+ * derivatives move through the recursion with the states; only the
+ * level's, the trend's and the newest factor's change each step.
+ */
 static double
 class3_pass(const struct objective *o, const struct params *p,
-    const double *x, double *ata, double *atb, double *sumlog)
+    const double *x, double *ata, double *atb, double *glog, double *sumlog)
 {
 	const struct shape *s = &o->s;
-	int m = s->m, u = s->d - 1, sb = s->sb, h = 0, k = 0;
+	int m = s->m, u = free_states(s), sb = s->sb, h = 0, k = 0;
 	double l = x[0], b = s->trend ? x[1] : 0, ring[ETS_MAX_SEASON];
 	double *dl = o->work, *db = dl + u, *dq = db + u, *dr = dq + u;
-	double *dring = dr + u, rs[BLOCK], sse = 0;
+	double *dzero = dr + u, *dring = dzero + u, rs[BLOCK], sse = 0;
 	struct logsum ls = { 1, 0 };
 
 	if (ata == NULL)
 		return class3_sse(o, p, x, sumlog);
 	memset(ata, 0, (size_t)(u * u) * sizeof *ata);
 	memset(atb, 0, (size_t)u * sizeof *atb);
-	memset(dl, 0, (size_t)((4 + m) * u) * sizeof *dl);
+	memset(glog, 0, (size_t)u * sizeof *glog);
+	memset(dl, 0, (size_t)((5 + m) * u) * sizeof *dl);
 	dl[0] = 1;
 	if (s->trend)
 		db[1] = 1;
@@ -454,16 +490,24 @@ class3_pass(const struct objective *o, const struct params *p,
 			dring[i * u + sb + m - 1 - i] = 1;
 	}
 	for (size_t t = 0; t < o->n; t++) {
-		double so = ring[h], *dso = dring + h * u, q = l + p->phi * b;
+		double so = m > 0 ? ring[h] : 1, *dso = m > 0 ? dring + h * u :
+		    dzero, q = level_trend(s, p, l, b), dbq = 0;
 		double mu = q * so, r, c, a1, g1, qa, sg;
-		if (!(q > 0 && so > 0))
+		if (!(q > 0 && so > 0) || (s->mtrend && !(b > 0)))
 			return NAN;
+		/* dq = dl + phi db, or b^phi dl + (phi q / b) db */
+		if (s->mtrend)
+			dbq = p->phi * q / b;
+		for (int j = 0; j < u; j++)
+			dq[j] = s->mtrend ? (q / l) * dl[j] + dbq * db[j] :
+			    dl[j] + p->phi * db[j];
 		r = o->y[t] / mu - 1;
 		c = -o->y[t] / (mu * mu);
 		for (int j = 0; j < u; j++) {
-			dq[j] = dl[j] + p->phi * db[j];
-			dr[j] = c * (so * dq[j] + q * dso[j]);
+			double dmu = so * dq[j] + q * dso[j];
+			dr[j] = c * dmu;
 			o->cols[j * BLOCK + k] = dr[j];
+			glog[j] += dmu / mu;
 		}
 		sse += r * r;
 		logsum_add(&ls, mu);
@@ -481,18 +525,27 @@ class3_pass(const struct objective *o, const struct params *p,
 		g1 = 1 + p->gamma * r;
 		qa = q * p->alpha;
 		sg = so * p->gamma;
-		for (int j = 0; j < u; j++) {
-			dl[j] = dq[j] * a1 + qa * dr[j];
-			dso[j] = dso[j] * g1 + sg * dr[j];
-		}
-		if (s->trend)
+		if (s->mtrend) {        /* b' = b^phi (1 + beta r) */
+			double bp = q / l, dbp = p->phi * bp / b;
+			for (int j = 0; j < u; j++)
+				db[j] = dbp * db[j] * (1 + p->beta * r) +
+				    bp * p->beta * dr[j];
+			b = bp * (1 + p->beta * r);
+		} else if (s->trend) {  /* b' = phi b + beta q r */
 			for (int j = 0; j < u; j++)
 				db[j] = p->phi * db[j] + p->beta * (dq[j] * r +
 				    q * dr[j]);
+			b = p->phi * b + p->beta * q * r;
+		}
+		for (int j = 0; j < u; j++)
+			dl[j] = dq[j] * a1 + qa * dr[j];
 		l = q * a1;
-		b = p->phi * b + p->beta * q * r;
-		ring[h] = so * g1;
-		h = h + 1 == m ? 0 : h + 1;
+		if (m > 0) {
+			for (int j = 0; j < u; j++)
+				dso[j] = dso[j] * g1 + sg * dr[j];
+			ring[h] = so * g1;
+			h = h + 1 == m ? 0 : h + 1;
+		}
 	}
 	*sumlog = logsum_value(&ls);
 	return sse;
@@ -505,47 +558,62 @@ class3_move(const struct shape *s, const double *from, const double *delta,
     double lambda, double *x)
 {
 	double sum = 0;
+	int u = free_states(s);
 
-	for (int j = 0; j < s->d - 1; j++)
+	for (int j = 0; j < u; j++)
 		x[j] = from[j] + lambda * delta[j];
-	for (int j = s->sb; j < s->d - 1; j++)
+	if (!s->season)
+		return;
+	for (int j = s->sb; j < u; j++)
 		sum += x[j];
 	x[s->d - 1] = s->m - sum;
 }
 
-/* Gauss-Newton from x0 (a step halved while it does not lower the SSE)
- * until the decrease it foresees is below what the likelihood's
- * tolerance can see; the SSE, or NAN if x0 does not fit p. */
+/*
+ * The states of greatest likelihood from x0: -2 log L is (constants
+ * aside) f = n log SSE + 2 sum log mu_t; its gradient is 2 (n / SSE) J'r
+ * + 2 sum d log mu_t, and (n / SSE) J'J stands for its Hessian (Gauss-
+ * Newton's), so a step solves J'J delta = J'r + (SSE / n) sum d log mu.
+ * Steps are halved while they do not lower f, and it stops when the
+ * decrease foreseen is below what the simplex's tolerance can see. With
+ * once, a single step if it lowers f (x0 is near: the last parameters'
+ * states). The SSE (and the sum of logs), or NAN if x0 does not fit p.
+ */
 static double
 gauss_newton(const struct objective *o, const struct params *p, double *x0,
     double *sumlog, int once)
 {
 	const struct shape *s = &o->s;
-	int u = s->d - 1, cur = 0;
-	double *ata[2], *atb[2], *delta, *v, xt[2 + ETS_MAX_SEASON], sse, sl;
+	int u = free_states(s), cur = 0;
+	double *ata[2], *atb[2], *glog[2], *delta, *v, xt[2 + ETS_MAX_SEASON];
+	double sse, sl, n = (double)o->n, f;
 
-	ata[0] = o->work + (size_t)((4 + s->m) * u);
+	ata[0] = o->work + (size_t)((5 + s->m) * u);
 	ata[1] = ata[0] + u * u;
 	atb[0] = ata[1] + u * u;
 	atb[1] = atb[0] + u;
-	delta = atb[1] + u;
+	glog[0] = atb[1] + u;
+	glog[1] = glog[0] + u;
+	delta = glog[1] + u;
 	v = delta + u;
-	sse = class3_pass(o, p, x0, ata[0], atb[0], sumlog);
+	sse = class3_pass(o, p, x0, ata[0], atb[0], glog[0], sumlog);
 	if (!isfinite(sse))
 		return NAN;
+	f = n * log(sse) + 2 * *sumlog;
 	for (int it = 0; it < 20; it++) {
-		double lambda = 1, ssen = NAN, foreseen = 0;
+		double lambda = 1, ssen = NAN, fn = HUGE_VAL, foreseen = 0;
+		for (int i = 0; i < u; i++)
+			atb[cur][i] += sse / n * glog[cur][i];
 		if (solve_normal(ata[cur], atb[cur], u, v, delta) < 0)
 			break;
 		for (int i = 0; i < u; i++)
 			foreseen += v[i] * v[i];
-		/* -2 log L moves by n times the SSE's relative change */
-		if (foreseen < 1e-5 * sse / (double)o->n)
+		if (n / sse * foreseen < 1e-5)
 			break;
-		if (once) {     /* one step, if it helps: near enough */
+		if (once) {
 			class3_move(s, x0, delta, -1, xt);
-			ssen = class3_pass(o, p, xt, NULL, NULL, &sl);
-			if (ssen < sse) {
+			ssen = class3_pass(o, p, xt, NULL, NULL, NULL, &sl);
+			if (n * log(ssen) + 2 * sl < f) {
 				memcpy(x0, xt, (size_t)s->d * sizeof *x0);
 				*sumlog = sl;
 				return ssen;
@@ -553,16 +621,19 @@ gauss_newton(const struct objective *o, const struct params *p, double *x0,
 		}
 		for (int half = 0; half < 8; half++, lambda /= 2) {
 			class3_move(s, x0, delta, -lambda, xt);
-			ssen = class3_pass(o, p, xt, ata[!cur], atb[!cur], &sl);
-			if (ssen < sse)
+			ssen = class3_pass(o, p, xt, ata[!cur], atb[!cur],
+			    glog[!cur], &sl);
+			fn = n * log(ssen) + 2 * sl;
+			if (fn < f)
 				break;
 		}
-		if (!(ssen < sse))
+		if (!(fn < f))
 			break;
 		cur = !cur;
 		memcpy(x0, xt, (size_t)s->d * sizeof *x0);
 		*sumlog = sl;
 		sse = ssen;
+		f = fn;
 	}
 	return sse;
 }
@@ -601,7 +672,7 @@ neg2loglik(const struct objective *o, const struct params *p, double *x0)
 {
 	double sse, sumlog;
 
-	if (o->s.mult) {
+	if (nonlinear(&o->s)) {
 		sse = class3_states(o, p, x0, &sumlog);
 		return (double)o->n * log(sse / (double)o->n + 1e-300) +
 		    2 * sumlog;
@@ -719,8 +790,8 @@ fit_model(struct objective *o, const struct ets_model *model,
 			    hi[i] - 0.01 * (hi[i] - lo[i]));
 		/* a multiplicative season's optimum can lie far from an
 		 * additive one's (which follows a growing swing by a large
-		 * gamma): R's start too */
-		if (o->s.mult)
+		 * gamma), and a growth's from a slope's: R's start too */
+		if (nonlinear(&o->s))
 			memcpy(starts[nstart++], th, sizeof th);
 	} else if (model->damped) {
 		static const double other[2][4] = { { 0.2, 0.05, 0.05, 0.9 },
@@ -788,10 +859,11 @@ ets_positive(const double *y, size_t n)
 }
 
 /*
- * Where Gauss-Newton starts for a multiplicative season: the states of
- * the twin with an additive season, its terms turned into factors
- * (1 + s / level), or without one the first season's values over
- * their mean, no trend.
+ * Where Gauss-Newton starts for a nonlinear model: the states of its twin
+ * (the same with an additive trend, or an additive season), a slope
+ * turned into a growth (1 + b / level) and additive terms into factors
+ * (1 + s / level); without one, the first season's mean as level, its
+ * values over it as factors, no growth.
  */
 static void
 class3_start(const struct shape *s, const double *y,
@@ -805,11 +877,18 @@ class3_start(const struct shape *s, const double *y,
 		x[0] = twin->x0[0];
 		if (s->trend)
 			x[1] = twin->x0[1];
+		if (s->mtrend && twin->model.trend != 'M')
+			x[1] = fmin(fmax(1 + x[1] / x[0], 0.5), 2);
 		for (int j = 0; j < m; j++)
-			x[s->sb + j] = fmax(1 + twin->x0[s->sb + j] / x[0], 0.05);
+			x[s->sb + j] = twin->model.season == 'M' ?
+			    twin->x0[s->sb + j] :
+			    fmax(1 + twin->x0[s->sb + j] / x[0], 0.05);
 	} else {
+		x[0] = y[0];
 		for (int j = 0; j < m; j++)
-			x[0] += y[j] / m;
+			x[0] += (y[j] - y[0]) / m;
+		if (s->mtrend)
+			x[1] = 1;
 		/* the newest factor (x[sb]) is the one used m steps in */
 		for (int j = 0; j < m; j++)
 			x[s->sb + j] = y[m - 1 - j] / x[0];
@@ -826,7 +905,7 @@ fit_from(const double *y, size_t n, const struct ets_model *model,
 {
 	struct objective o = { shape_of(model), model->damped, y, n, NULL,
 		NULL, NULL, NULL, NULL, NULL, NULL };
-	size_t u = (size_t)o.s.d - 1;
+	size_t u = (size_t)free_states(&o.s);
 	int rc = -1;
 
 	if (n < (size_t)nparams(&o.s, model->damped) + 3 ||
@@ -839,9 +918,9 @@ fit_from(const double *y, size_t n, const struct ets_model *model,
 	    NULL ||
 	    (model->error == 'M' &&
 	    (o.w = malloc(2 * n * sizeof *o.w)) == NULL) ||
-	    (o.s.mult && ((o.xstart = malloc(2 * (size_t)o.s.d *
-	    sizeof *o.xstart)) == NULL || (o.work = malloc(((4 +
-	    (size_t)o.s.m) * u + 2 * u * u + 4 * u) * sizeof *o.work)) ==
+	    (nonlinear(&o.s) && ((o.xstart = malloc(2 * (size_t)o.s.d *
+	    sizeof *o.xstart)) == NULL || (o.work = malloc(((5 +
+	    (size_t)o.s.m) * u + 2 * u * u + 6 * u) * sizeof *o.work)) ==
 	    NULL)))
 		goto done;
 	if (o.w != NULL) {
@@ -849,7 +928,7 @@ fit_from(const double *y, size_t n, const struct ets_model *model,
 		for (size_t t = 0; t < n; t++)
 			o.wy[t] = 1 / y[t];
 	}
-	if (o.s.mult) {
+	if (nonlinear(&o.s)) {
 		class3_start(&o.s, y, twin, o.xstart);
 		o.xwarm = o.xstart + o.s.d;
 		memcpy(o.xwarm, o.xstart, (size_t)o.s.d * sizeof *o.xwarm);
@@ -874,8 +953,10 @@ ets_fit(const double *y, size_t n, const struct ets_model *model,
 	if (model->error == 'A' || !ets_positive(y, n))
 		return fit_from(y, n, model, NULL, fit);
 	/* as ets_auto fits it: from its twin's optimum, the same model with
-	 * additive errors, or with an additive season */
-	if (model->season == 'M')
+	 * additive errors, or an additive season, or an additive trend */
+	if (model->trend == 'M')
+		twin.trend = 'A';
+	else if (model->season == 'M')
 		twin.season = 'A';
 	else
 		twin.error = 'A';
@@ -996,7 +1077,7 @@ ets_forecast(const struct ets_fit *fit, size_t nh, double *mean,
 
 	if (c == NULL || theta == NULL)
 		abort();        /* a horizon of 100,000 steps at most */
-	if (s.mult) {
+	if (nonlinear(&s)) {
 		free(c);
 		free(theta);
 		class3_forecast(fit, &s, nh, mean, var);

@@ -4,8 +4,9 @@
  * maximum likelihood, chosen by AICc, as R's forecast::ets and
  * statsmodels' ETSModel do.
  *
- * The models with trend none, additive or additive damped, season none,
- * additive or multiplicative, and additive or multiplicative errors. With additive
+ * The models with trend none, additive or multiplicative (damped or
+ * not), season none, additive or multiplicative, and additive or
+ * multiplicative errors. With additive
  * errors they are linear, so one recursion fits them all and the
  * forecast variance is exact:
  *
@@ -16,7 +17,9 @@
  * the exact variance of HKOS's class 2. A multiplicative season (with
  * multiplicative errors only, as R's ets) is HKOS's class 3: nonlinear,
  * its initial states found by Gauss-Newton, its forecast variance by
- * simulation.
+ * simulation; so is a multiplicative trend (errors multiplicative, the
+ * season none or multiplicative: R's restricted set), fitted when named
+ * and left out of ets_auto, as R's ets leaves it out by default.
  * with x = (level, trend, s_1 .. s_m), s_1 the newest seasonal state. The
  * smoothing parameters are searched (NLopt's bounded Nelder-Mead, from
  * three starts); for each, the initial states that fit best are solved
@@ -33,8 +36,8 @@
 
 struct ets_model {
 	char error;             /* 'A', 'M' */
-	char trend;             /* 'N', 'A' */
-	int damped;             /* with trend 'A' */
+	char trend;             /* 'N', 'A', 'M' (error 'M' only) */
+	int damped;             /* with trend 'A' or 'M' */
 	char season;            /* 'N', 'A', 'M' (error 'M' only) */
 	int m;                  /* season's length when season is not 'N' */
 };

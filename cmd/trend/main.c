@@ -77,8 +77,10 @@ usage(int status)
 	    "  --model NAME     ANN, AAN, AAdN, ANA, AAA, AAdA, or with M first"
 	    "\n"
 	    "                   (multiplicative errors), MNM, MAM, MAdM"
-	    " (and season);\n"
-	    "                   default: the one of least AICc\n"
+	    " (and season),\n"
+	    "                   MMN, MMdN, MMM, MMdM (and trend); default:"
+	    " the one of\n"
+	    "                   least AICc, not of the last four\n"
 	    "  --season N|auto  season length in steps, 1 for none (default"
 	    " auto)\n"
 	    "  --step DUR       resample each series to DUR steps first\n"
@@ -171,7 +173,7 @@ parse_args(int argc, char **argv, struct options *o)
 			else if (ets_parse(optarg, 12, &md) < 0)
 				cli_usage_error("--model: not one of ANN, AAN, "
 				    "AAdN, ANA, AAA, AAdA, MNN ... MAdA, MNM, MAM, "
-				    "MAdM: '%s'", optarg);
+				    "MAdM, MMN, MMdN, MMM, MMdM: '%s'", optarg);
 			else
 				o->model = optarg;
 			break;
@@ -284,7 +286,7 @@ explain(const struct series *s, const struct ets_fit *f, FILE *errs)
 
 	fprintf(errs, "%s: %s: %s alpha=%.4f", program_invocation_short_name,
 	    s->name, ets_name(&f->model, name), f->alpha);
-	if (f->model.trend == 'A')
+	if (f->model.trend != 'N')
 		fprintf(errs, " beta=%.4f", f->beta);
 	if (f->model.damped)
 		fprintf(errs, " phi=%.4f", f->phi);

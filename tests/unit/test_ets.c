@@ -127,9 +127,9 @@ test_names(void)
 	ok(ets_parse("MAdA", 12, &md) == 0 && md.error == 'M' && md.damped,
 	    "MAdA parsed");
 	is_str(ets_name(&md, buf), "MAdA", "and named back");
-	ok(ets_parse("MMN", 0, &md) < 0 && ets_parse("ANA", 1, &md) < 0 &&
+	ok(ets_parse("MMA", 12, &md) < 0 && ets_parse("ANA", 1, &md) < 0 &&
 	    ets_parse("AdN", 0, &md) < 0 && ets_parse("ANM", 12, &md) < 0,
-	    "not models: MMN, ANA with m 1, AdN, ANM");
+	    "not models: MMA, ANA with m 1, AdN, ANM");
 }
 
 /* y from MNN: y_t = l (1 + e_t), l moving by alpha l e_t, e's sd sd. */
@@ -250,6 +250,61 @@ test_season_multiplied(void)
 	    "MAdM parsed; a multiplicative season with additive errors not");
 }
 
+/* y from MMN: y_t = l b (1 + e_t), l = l b (1 + alpha e), b = b (1 + beta
+ * e); the last growth b returned. */
+static double
+simulate_mmn(double *y, size_t n, double alpha, double beta, double sd,
+    unsigned seed)
+{
+	double l = 100, b = 1.01;
+
+	for (size_t t = 0; t < n; t++) {
+		double e = sd * normal(&seed);
+		y[t] = l * b * (1 + e);
+		l = l * b * (1 + alpha * e);
+		b = b * (1 + beta * e);
+	}
+	return b;
+}
+
+static void
+test_trend_multiplied(void)
+{
+	static double y[N];
+	struct ets_model md;
+	struct ets_fit f;
+	double off = 0, alpha = 0, mean[3], var[3];
+	int fitted = 0;
+
+	ok(ets_parse("MMN", 0, &md) == 0 && md.trend == 'M' &&
+	    ets_parse("MMdM", 12, &md) == 0 && md.damped && md.season == 'M' &&
+	    ets_parse("AMN", 0, &md) < 0 && ets_parse("MMA", 12, &md) < 0,
+	    "MMN, MMdM parsed; AMN, MMA not (R's restricted models)");
+	ets_parse("MMN", 0, &md);
+	for (unsigned seed = 1; seed <= 10; seed++) {
+		double b = simulate_mmn(y, 300, 0.2, 0.01, 0.02, seed);
+		if (ets_fit(y, 300, &md, &f) == 0) {
+			fitted++;
+			off += fabs(f.xn[1] - b) / 10;
+			alpha += f.alpha / 10;
+		}
+	}
+	ok(fitted == 10, "MMN fits: %d of 10", fitted);
+	ok(off < 0.003, "MMN: the last growth within %.4f of the truth's "
+	    "(mean)", off);
+	/* below 0.2 in short series: 0.173 at 300 points, 0.185 at 600,
+	 * 0.198 at 2,400 (statsmodels on seed 1: 0.1525, ours 0.1434 at a
+	 * lower AICc) */
+	ok(fabs(alpha - 0.2) < 0.05, "MMN: alpha %.3f (0.2)", alpha);
+	/* its point forecast grows by b a step */
+	f = (struct ets_fit){ .model = { 'M', 'M', 0, 'N', 0 }, .alpha = 0.2,
+		.beta = 0.01, .phi = 1, .sigma2 = 0.0004, .xn = { 100, 1.02 } };
+	ets_forecast(&f, 3, mean, var);
+	ok(fabs(mean[0] - 102) < 1e-9 && fabs(mean[2] - 100 * pow(1.02, 3)) <
+	    1e-9 && var[0] > 0 && var[2] > var[0], "MMN: mean l b^h, the "
+	    "variance grows");
+}
+
 int
 main(void)
 {
@@ -258,5 +313,6 @@ main(void)
 	test_names();
 	test_multiplicative();
 	test_season_multiplied();
+	test_trend_multiplied();
 	return tap_done();
 }

@@ -285,6 +285,31 @@ observe(struct state *st, struct track *t, double v, const char *text)
 	}
 }
 
+/* A COL/DUR rule: the change of the key's value since its last row, per
+ * DUR, is what is judged; a key's first row (or one no later than the
+ * last) only sets where the next change starts. */
+static void
+observe_change(struct state *st, struct track *t, double v)
+{
+	char text[48];
+	double rate;
+
+	if (t->have_prev && st->row_ts <= t->prev_ts)
+		return;
+	if (!t->have_prev) {
+		t->have_prev = 1;
+		t->prev_ts = st->row_ts;
+		t->prev_v = v;
+		return;
+	}
+	rate = (v - t->prev_v) * ((double)t->rule->rate_per /
+	    (double)(st->row_ts - t->prev_ts));
+	t->prev_ts = st->row_ts;
+	t->prev_v = v;
+	snprintf(text, sizeof text, "%.6g", rate);
+	observe(st, t, rate, text);
+}
+
 /* ---- stale keys ---- */
 
 struct scan {
@@ -533,10 +558,15 @@ apply_row(struct state *st)
 	}
 	for (int i = 0; i < st->nrules; i++) {
 		struct rule *r = &st->rules[i];
+		struct track *t;
 
-		if (st->applies[i])
-			observe(st, rule_track(r, row_key(st, r->key_group)),
-			    st->value[i],
+		if (!st->applies[i])
+			continue;
+		t = rule_track(r, row_key(st, r->key_group));
+		if (r->rate_per > 0)
+			observe_change(st, t, st->value[i]);
+		else
+			observe(st, t, st->value[i],
 			    csvin_field(st->in, (size_t)r->c_column));
 	}
 	if (st->opt->stale && st->clock >= st->next_stale_scan)

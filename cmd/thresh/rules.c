@@ -505,6 +505,38 @@ bind_col(const struct csv_in *in, const struct rule *r, const char *what,
 	return c;
 }
 
+/*
+ * The rule's column; "COL/DUR" that is not a column of its own is COL's
+ * change per DUR ("level/1h": how fast a tank's level moves, per hour).
+ */
+static int
+bind_value_col(const struct csv_in *in, struct rule *r)
+{
+	const char *slash = strrchr(r->column, '/');
+	int c = csvin_col(in, r->column);
+
+	r->rate_per = 0;
+	if (c >= 0 || slash == NULL)
+		return bind_col(in, r, "column", r->column);
+	if (ts_parse_duration(slash + 1, &r->rate_per) < 0 ||
+	    r->rate_per <= 0) {
+		r->rate_per = 0;
+		return bind_col(in, r, "column", r->column);
+	}
+	{
+		char *name = xstrdup(r->column);
+		name[slash - r->column] = '\0';
+		c = csvin_col(in, name);
+		free(name);
+	}
+	if (c >= 0)
+		return c;
+	warnx("%s: column: no column \"%.*s\" in %s (for %s: its change per "
+	    "%s)", r->where, (int)(slash - r->column), r->column,
+	    csvin_name(in), r->column, slash + 1);
+	return -1;
+}
+
 int
 rules_bind(struct rule *rules, int nrules, const struct csv_in *in)
 {
@@ -513,7 +545,7 @@ rules_bind(struct rule *rules, int nrules, const struct csv_in *in)
 	for (int i = 0; i < nrules; i++) {
 		struct rule *r = &rules[i];
 
-		if ((r->c_column = bind_col(in, r, "column", r->column)) < 0)
+		if ((r->c_column = bind_value_col(in, r)) < 0)
 			bad = 1;
 		for (int k = 0; k < r->nkeys; k++)
 			if ((r->c_key[k] = bind_col(in, r, "key",

@@ -11,9 +11,12 @@
 #include "state.h"
 #include "xalloc.h"
 
+/* The columns; the last two (a COL/DUR rule's last value) may be absent
+ * from a file an older thresh wrote. */
 static const char *const columns[] = { "alert", "key", "state", "since",
-	"pending_since", "pending_rows", "last_seen" };
+	"pending_since", "pending_rows", "last_seen", "prev_ts", "prev_value" };
 #define NCOLS (sizeof columns / sizeof columns[0])
+#define NCOLS_NEEDED 7
 
 static struct rule *
 find_rule(struct rule *rules, int nrules, const char *alert)
@@ -73,6 +76,12 @@ load_line(struct csv_in *in, const int *col, struct rule *rules, int nrules,
 	t->pending_since = pending_since;
 	t->pending_rows = (long)rows;
 	t->last_seen = last_seen;
+	if (col[7] >= 0 && col[8] >= 0 && *csvin_field(in, (size_t)col[7])) {
+		if (get_time(in, col[7], &t->prev_ts) < 0 ||
+		    csvin_double(in, (size_t)col[8], &t->prev_v) < 0)
+			return -1;
+		t->have_prev = 1;
+	}
 	return 0;
 }
 
@@ -94,7 +103,8 @@ state_load(const char *path, struct rule *rules, int nrules,
 	if (csvin_header(in) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < NCOLS; i++)
-		if ((col[i] = csvin_col(in, columns[i])) < 0) {
+		if ((col[i] = csvin_col(in, columns[i])) < 0 &&
+		    i < NCOLS_NEEDED) {
 			warnx("%s: not a thresh state file: no column \"%s\"",
 			    path, columns[i]);
 			fclose(fp);
@@ -125,8 +135,9 @@ write_track(struct track *t, void *arg)
 	struct csv_out *w = arg;
 	const char *what = t->firing ? "firing" : t->pending ? "pending" : "ok";
 
-	/* a rule's quiet key has nothing to remember */
-	if (t->rule != NULL && !t->firing && !t->pending)
+	/* a rule's quiet key has nothing to remember, but where a change
+	 * starts from */
+	if (t->rule != NULL && !t->firing && !t->pending && !t->have_prev)
 		return;
 	csvout_str(w, t->rule != NULL ? t->rule->alert : "stale");
 	csvout_str(w, t->key);
@@ -135,6 +146,14 @@ write_track(struct track *t, void *arg)
 	write_time(w, t->pending_since, t->pending);
 	csvout_long(w, t->pending ? t->pending_rows : 0);
 	write_time(w, t->last_seen, t->rule == NULL);
+	write_time(w, t->prev_ts, t->have_prev);
+	if (t->have_prev) {     /* every digit: LC_NUMERIC stays "C" */
+		char buf[32];
+		snprintf(buf, sizeof buf, "%.17g", t->prev_v);
+		csvout_str(w, buf);
+	} else {
+		csvout_str(w, "");
+	}
 	csvout_end(w);
 }
 

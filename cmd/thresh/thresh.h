@@ -39,6 +39,11 @@ struct track {
 	ts_us pending_since;
 	long pending_rows;      /* observations it has held */
 	ts_us last_seen;        /* --stale: the key's last row */
+	/* COL/DUR rules: the key's last value, from which the next row's
+	 * change is measured */
+	int have_prev;
+	ts_us prev_ts;
+	double prev_v;
 	/* The open observation: this key's rows with one timestamp. */
 	int in_group, group_hit;
 	ts_us group_ts;
@@ -67,6 +72,7 @@ struct rule {
 	char *where_buf;
 
 	int c_column, c_key[MAX_KEY_COLS];
+	ts_us rate_per;         /* column "COL/DUR": COL's change per DUR */
 	struct track_map tracks;
 	int key_group;          /* index among the distinct key lists */
 	struct track *last;     /* the track of the last row, a cache ... */

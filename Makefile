@@ -210,11 +210,13 @@ install: all
 	for m in $(MANS); do \
 		s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
 	mkdir -p $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/rules \
-		$(DESTDIR)$(SHAREDIR)/nats
+		$(DESTDIR)$(SHAREDIR)/nats $(DESTDIR)$(SHAREDIR)/systemd
 	cp -f scripts/cron/* $(DESTDIR)$(SHAREDIR)/cron/
 	cp -f scripts/nats/* $(DESTDIR)$(SHAREDIR)/nats/
 	cp -f scripts/rules/* $(DESTDIR)$(SHAREDIR)/rules/
-	cp -f scripts/plot-* $(DESTDIR)$(SHAREDIR)/
+	cp -f scripts/systemd/* $(DESTDIR)$(SHAREDIR)/systemd/
+	cp -f scripts/plot-* scripts/report scripts/edge-vib scripts/edge-crowd \
+		scripts/mqtt-plant $(DESTDIR)$(SHAREDIR)/
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done

@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "frames.h"
+#include "stats.h"
+#include "xalloc.h"
 
 /* What decoding a frame led to. */
 enum { GO_ON = 0, STOP = 1, FAULT = -1 };
@@ -32,6 +34,15 @@ struct output {
 	ts_us seen_to;              /* the latest frame time decoded */
 	int at_end;                 /* a file read to its end */
 	int64_t read_to;            /* where the last whole packet ended */
+
+	/* --stats: the figures, and the last frame's sample of luma from
+	 * which a frozen picture is told */
+	struct stats *stats;
+	int st_in, st_out, st_corrupt, st_still, st_lag;
+	uint8_t *sample;
+	size_t nsample;
+	ts_us changed_at;
+	int live;
 };
 
 static ts_us
@@ -199,6 +210,41 @@ write_plane(const uint8_t *p, int linesize, int w, int h)
 		fwrite(p + (ptrdiff_t)y * linesize, 1, (size_t)w, stdout);
 }
 
+/* --stats: every 8th pixel of every 8th row of the luma written; the
+ * picture has changed when they differ from the last frame's by more
+ * than a quarter of a grey level on average (a camera's sensor noise is
+ * more; a frozen encoder repeats its frame exactly) */
+#define STILL_STEP 8
+#define STILL_MAD 0.25
+
+static void
+note_picture(struct output *o, ts_us t)
+{
+	const AVFrame *c = o->conv;
+	size_t n = 0, cap = (size_t)((c->width + STILL_STEP - 1) / STILL_STEP) *
+	    (size_t)((c->height + STILL_STEP - 1) / STILL_STEP);
+	double diff = 0;
+	int fresh = o->sample == NULL;
+
+	if (fresh) {
+		o->sample = xmalloc(cap);
+		o->nsample = cap;
+	}
+	for (int y = 0; y < c->height; y += STILL_STEP)
+		for (int x = 0; x < c->width; x += STILL_STEP, n++) {
+			uint8_t v = c->data[0][(ptrdiff_t)y * c->linesize[0] + x];
+			diff += abs((int)v - (int)o->sample[n]);
+			o->sample[n] = v;
+		}
+	if (fresh || diff / (double)n > STILL_MAD)
+		o->changed_at = t;
+	stats_add(o->stats, o->st_out, 1);
+	stats_set(o->stats, o->st_still, ts_to_sec(t - o->changed_at));
+	if (o->live)
+		stats_set(o->stats, o->st_lag, ts_to_sec(ts_now() -
+		    (o->info.t0 + t)));
+}
+
 static void
 write_frame(struct output *o, ts_us t)
 {
@@ -216,6 +262,8 @@ write_frame(struct output *o, ts_us t)
 	cli_check_write(stdout, "stdout");
 	o->written++;
 	o->last_pts = t;
+	if (o->stats != NULL)
+		note_picture(o, t);
 }
 
 /* How far the input goes, for the time left: what the container declares
@@ -264,10 +312,16 @@ handle_frame(struct output *o, const struct input *in, AVFrame *f)
 	int sel;
 
 	o->decoded++;
+	if (o->stats != NULL) {
+		stats_tick(o->stats, o->info.t0 + t);
+		stats_add(o->stats, o->st_in, 1);
+	}
 	if (t > o->seen_to)
 		o->seen_to = t;
 	if (is_corrupt(f)) {
 		o->corrupt++;
+		if (o->stats != NULL)
+			stats_add(o->stats, o->st_corrupt, 1);
 		warnx("%s: frame at %.3f s is corrupt%s", o->opt->name,
 		    ts_to_sec(t), o->opt->skip_bad ? ": skipped" : "");
 		return o->opt->skip_bad ? GO_ON : FAULT;
@@ -482,6 +536,20 @@ summary(struct output *o)
 	    ts_to_sec(o->last_pts));
 }
 
+static void
+stats_start(struct output *o, const struct options *opt)
+{
+	char prefix[Y4M_SRC_MAX + 32];
+
+	snprintf(prefix, sizeof prefix, "health/frames/%s", opt->src);
+	o->stats = stats_open(opt->stats, prefix, opt->stats_every);
+	o->st_in = stats_figure(o->stats, "frames_in", STATS_COUNT);
+	o->st_out = stats_figure(o->stats, "frames_out", STATS_COUNT);
+	o->st_corrupt = stats_figure(o->stats, "corrupt", STATS_COUNT);
+	o->st_still = stats_figure(o->stats, "still_s", STATS_GAUGE);
+	o->st_lag = stats_figure(o->stats, "lag_s", STATS_GAUGE);
+}
+
 int
 decode_run(struct input *in, const struct options *opt)
 {
@@ -505,6 +573,9 @@ decode_run(struct input *in, const struct options *opt)
 	o.info.t0 = opt->has_t0 ? opt->t0 : 0;
 	o.info.interlace = 'p';
 	seek_start(in, opt);
+	o.live = in->live;
+	if (opt->stats != NULL)
+		stats_start(&o, opt);
 	while (rc == GO_ON) {
 		int got = av_read_frame(in->fmt, pkt);
 		if (got < 0) {
@@ -524,6 +595,8 @@ decode_run(struct input *in, const struct options *opt)
 	    ends_early(&o, in))
 		status = 1;
 	summary(&o);
+	stats_close(o.stats);
+	free(o.sample);
 	sws_freeContext(o.sws);
 	av_frame_free(&o.conv);
 	av_frame_free(&f);

@@ -36,6 +36,8 @@ struct options {
 	const char *rtsp_transport; /* --rtsp-transport udp|tcp, or NULL */
 	int skip_bad;           /* --skip-bad */
 	int info;               /* --info */
+	const char *stats;      /* --stats FILE or fd:N */
+	ts_us stats_every;      /* --stats-every, stream time */
 	int verbose;            /* -v */
 };
 

@@ -25,7 +25,8 @@ usage(FILE *fp, int status)
 	    "              [--t0 TIME] [--threads N] [--reconnect] "
 	    "[--timeout SEC]\n"
 	    "              [--rtsp-transport udp|tcp] [--format FMT] "
-	    "[--skip-bad] [input]\n"
+	    "[--skip-bad]\n"
+	    "              [--stats FILE [--stats-every DUR]] [input]\n"
 	    "       frames --info [--format FMT] [input]\n"
 	    "\n"
 	    "Decode video into a YUV4MPEG2 stream on stdout (gray by default).\n"
@@ -55,6 +56,12 @@ usage(FILE *fp, int status)
 	    "  --format FMT     force the input format (v4l2, mpegts, ...)\n"
 	    "  --skip-bad       report corrupt frames and go on instead of "
 	    "stopping\n"
+	    "  --stats FILE     health figures as series CSV to FILE (or fd:N):"
+	    "\n"
+	    "                   frames in and out, corrupt, seconds the picture"
+	    " has\n"
+	    "                   not changed, lag behind the clock (live)\n"
+	    "  --stats-every DUR  their period, in stream time (default 10s)\n"
 	    "  --info           print the input's streams as CSV and exit\n"
 	    "  -v, --verbose    libav messages and a summary on stderr\n"
 	    "  -h, --help       this help\n"
@@ -66,6 +73,7 @@ enum {
 	OPT_SRC = 256, OPT_COLOR, OPT_FPS, OPT_CROP, OPT_SCALE, OPT_START,
 	OPT_DURATION, OPT_FRAMES, OPT_T0, OPT_THREADS, OPT_RECONNECT,
 	OPT_TIMEOUT, OPT_RTSP_TRANSPORT, OPT_FORMAT, OPT_SKIP_BAD, OPT_INFO, OPT_VERSION,
+	OPT_STATS, OPT_STATS_EVERY,
 };
 
 static const struct option longopts[] = {
@@ -85,6 +93,8 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
 	{ "info", no_argument, NULL, OPT_INFO },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "stats-every", required_argument, NULL, OPT_STATS_EVERY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -158,6 +168,13 @@ parse_option(int c, const char *arg, struct options *opt)
 	case OPT_FORMAT: opt->format = arg; break;
 	case OPT_SKIP_BAD: opt->skip_bad = 1; break;
 	case OPT_INFO: opt->info = 1; break;
+	case OPT_STATS: opt->stats = arg; break;
+	case OPT_STATS_EVERY:
+		if (ts_parse_duration(arg, &opt->stats_every) < 0 ||
+		    opt->stats_every <= 0)
+			cli_usage_error("--stats-every: not a duration: '%s'",
+			    arg);
+		break;
 	case 'v': opt->verbose = 1; break;
 	case 'h': usage(stdout, 0); break;
 	case OPT_VERSION: cli_version(); break;

@@ -586,7 +586,7 @@ gauss_newton(const struct objective *o, const struct params *p, double *x0,
 	const struct shape *s = &o->s;
 	int u = free_states(s), cur = 0;
 	double *ata[2], *atb[2], *glog[2], *delta, *v, xt[2 + ETS_MAX_SEASON];
-	double sse, sl, n = (double)o->n, f;
+	double sse, sl = 0, n = (double)o->n, f;
 
 	ata[0] = o->work + (size_t)((5 + s->m) * u);
 	ata[1] = ata[0] + u * u;
@@ -613,7 +613,7 @@ gauss_newton(const struct objective *o, const struct params *p, double *x0,
 		if (once) {
 			class3_move(s, x0, delta, -1, xt);
 			ssen = class3_pass(o, p, xt, NULL, NULL, NULL, &sl);
-			if (n * log(ssen) + 2 * sl < f) {
+			if (isfinite(ssen) && n * log(ssen) + 2 * sl < f) {
 				memcpy(x0, xt, (size_t)s->d * sizeof *x0);
 				*sumlog = sl;
 				return ssen;
@@ -623,7 +623,7 @@ gauss_newton(const struct objective *o, const struct params *p, double *x0,
 			class3_move(s, x0, delta, -lambda, xt);
 			ssen = class3_pass(o, p, xt, ata[!cur], atb[!cur],
 			    glog[!cur], &sl);
-			fn = n * log(ssen) + 2 * sl;
+			fn = isfinite(ssen) ? n * log(ssen) + 2 * sl : HUGE_VAL;
 			if (fn < f)
 				break;
 		}

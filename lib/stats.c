@@ -21,6 +21,7 @@ struct stats {
 	const char *where;
 	char *prefix;
 	ts_us period, next;     /* next: the end of the current period */
+	ts_us last;             /* the latest time seen */
 	int started;
 	struct figure fig[STATS_MAX];
 	int nfig;
@@ -110,8 +111,11 @@ stats_tick(struct stats *s, ts_us now)
 	if (!s->started) {
 		s->started = 1;
 		s->next = now + s->period;
+		s->last = now;
 		return;
 	}
+	if (now > s->last)
+		s->last = now;
 	/* a jump in the stream's time (a camera's clock set, a reconnect)
 	 * writes one period, not every empty one in between */
 	if (now - s->next > 100 * s->period)
@@ -127,8 +131,10 @@ stats_close(struct stats *s)
 {
 	if (s == NULL)
 		return;
+	/* the partial period at the last time seen, not at its end to come
+	 * (a row from the future would confuse a reader's clock) */
 	if (s->started)
-		write_period(s, s->next);
+		write_period(s, s->last);
 	fclose(s->fp);
 	for (int i = 0; i < s->nfig; i++)
 		free(s->fig[i].series);

@@ -32,7 +32,8 @@ void stats_set(struct stats *s, int figure, double v);
 /* The stream has reached now: write the periods that have ended (the
  * first starts at the first time seen). */
 void stats_tick(struct stats *s, ts_us now);
-/* Write what the last, partial period holds; close. NULL is ignored. */
+/* Write what the last, partial period holds, at the last time seen;
+ * close. NULL is ignored. */
 void stats_close(struct stats *s);
 
 #endif

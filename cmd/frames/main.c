@@ -170,10 +170,8 @@ parse_option(int c, const char *arg, struct options *opt)
 	case OPT_INFO: opt->info = 1; break;
 	case OPT_STATS: opt->stats = arg; break;
 	case OPT_STATS_EVERY:
-		if (ts_parse_duration(arg, &opt->stats_every) < 0 ||
-		    opt->stats_every <= 0)
-			cli_usage_error("--stats-every: not a duration: '%s'",
-			    arg);
+		opt->stats_every = (ts_us)(cli_seconds("--stats-every", arg,
+		    0.001, 86400) * 1e6);
 		break;
 	case 'v': opt->verbose = 1; break;
 	case 'h': usage(stdout, 0); break;

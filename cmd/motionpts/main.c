@@ -12,6 +12,7 @@
 #include "motionpts.h"
 #include "y4m.h"
 #include "overlay.h"
+#include "stats.h"
 #include "xalloc.h"
 
 static void
@@ -23,8 +24,8 @@ usage(FILE *fp, int status)
 	    "[--reanchor DUR]\n"
 	    "                 [--fb-max PX] [--overlay FILE.y4m] [--gain K] "
 	    "[--src ID]\n"
-	    "                 [--refine SPLINE] [--iso] [--threads N] "
-	    "[input]\n"
+	    "                 [--refine SPLINE] [--iso] [--threads N]\n"
+	    "                 [--stats FILE [--stats-every DUR]] [input]\n"
 	    "\n"
 	    "Track motion points in a Y4M stream (stdin by default) and write\n"
 	    "ts,src,roi,pt,x,y,dx,dy,err for every point in every frame.\n"
@@ -59,6 +60,10 @@ usage(FILE *fp, int status)
 	    "\"stdin\")\n"
 	    "  --iso               write times as RFC 3339\n"
 	    "  --threads N         threads for tracking (default 1)\n"
+	    "  --stats FILE        health figures as series CSV to FILE (or fd:N):"
+	    "\n"
+	    "                      frames, points tracked, points lost\n"
+	    "  --stats-every DUR   their period, in stream time (default 10s)\n"
 	    "  -h, --help          this help\n"
 	    "      --version       the version\n", fp);
 	exit(status == 0 ? cli_finish(0) : status);
@@ -67,7 +72,8 @@ usage(FILE *fp, int status)
 enum {
 	OPT_ROI = 256, OPT_MAX, OPT_MIN_DISTANCE, OPT_QUALITY, OPT_WIN,
 	OPT_LEVELS, OPT_REANCHOR, OPT_FB_MAX, OPT_OVERLAY, OPT_GAIN, OPT_SRC,
-	OPT_ISO, OPT_THREADS, OPT_REFINE, OPT_VERSION,
+	OPT_ISO, OPT_THREADS, OPT_REFINE, OPT_VERSION, OPT_STATS,
+	OPT_STATS_EVERY,
 };
 
 static const struct option longopts[] = {
@@ -84,6 +90,8 @@ static const struct option longopts[] = {
 	{ "src", required_argument, NULL, OPT_SRC },
 	{ "iso", no_argument, NULL, OPT_ISO },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "stats-every", required_argument, NULL, OPT_STATS_EVERY },
 	{ "refine", required_argument, NULL, OPT_REFINE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -160,6 +168,11 @@ parse_option(int c, const char *arg, struct options *opt)
 		break;
 	case 'h': usage(stdout, 0); break;
 	case OPT_VERSION: cli_version(); break;
+	case OPT_STATS: opt->stats = arg; break;
+	case OPT_STATS_EVERY:
+		opt->stats_every = (ts_us)(cli_seconds("--stats-every", arg,
+		    0.001, 86400) * 1e6);
+		break;
 	default: cli_usage_hint();
 	}
 }
@@ -246,6 +259,8 @@ run(struct options *opt, FILE *in, const char *name)
 	struct y4m_reader r;
 	struct y4m_frame f;
 	struct output out = { .iso = opt->iso };
+	struct stats *st = NULL;
+	int st_frames = 0, st_points = 0, st_lost = 0;
 	struct region **regs;
 	uint8_t *frame;
 	struct cli_progress progress;
@@ -266,6 +281,14 @@ run(struct options *opt, FILE *in, const char *name)
 	if (opt->overlay)
 		overlay_open(&out.overlay, opt->overlay, &r.info);
 
+	if (opt->stats != NULL) {
+		char prefix[Y4M_SRC_MAX + 32];
+		snprintf(prefix, sizeof prefix, "health/motionpts/%s", out.src);
+		st = stats_open(opt->stats, prefix, opt->stats_every);
+		st_frames = stats_figure(st, "frames", STATS_COUNT);
+		st_points = stats_figure(st, "points", STATS_GAUGE);
+		st_lost = stats_figure(st, "points_lost", STATS_COUNT);
+	}
 	csvout_init(&out.csv, stdout);
 	fputs("ts,src,roi,pt,x,y,dx,dy,err\n", stdout);
 	cli_progress_init(&progress, fileno(in));
@@ -275,9 +298,21 @@ run(struct options *opt, FILE *in, const char *name)
 			r.info.width };
 		ts_us ts = r.info.t0 + f.pts;
 
+		if (st != NULL)
+			stats_tick(st, ts);
 		for (int i = 0; i < opt->nrois; i++) {
+			int before = regs[i]->dropped;
 			region_frame(regs[i], &img, ts, opt);
 			write_rows(&out, regs[i], ts);
+			if (st != NULL && regs[i]->dropped > before)
+				stats_add(st, st_lost, regs[i]->dropped - before);
+		}
+		if (st != NULL) {
+			int pts = 0;
+			for (int i = 0; i < opt->nrois; i++)
+				pts += regs[i]->n;
+			stats_add(st, st_frames, 1);
+			stats_set(st, st_points, pts);
 		}
 		if (out.overlay.fp != NULL)
 			write_overlay(&out.overlay, regs, opt->nrois, frame, &f,
@@ -296,6 +331,7 @@ run(struct options *opt, FILE *in, const char *name)
 	free(regs);
 	free(frame);
 	overlay_close(&out.overlay);
+	stats_close(st);
 	return rc < 0 ? 1 : 0;
 }
 

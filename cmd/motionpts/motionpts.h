@@ -33,6 +33,8 @@ struct options {
 	const char *src;        /* --src, or NULL for the stream's XSRC */
 	int iso;                /* --iso */
 	int threads;            /* --threads for OpenCV */
+	const char *stats;      /* --stats FILE or fd:N */
+	ts_us stats_every;      /* --stats-every, stream time */
 	int spline;             /* --refine: B-spline degree, 0 for none */
 };
 

@@ -279,6 +279,20 @@ add_rows(const double *cols, const double *e0, int k, int u, double *ata,
 	}
 }
 
+/* The k rows gathered (k of at most BLOCK) into A'A and A'e, padded
+ * with rows of zeros to a multiple of 4; the rows gathered next: 0. */
+static int
+add_block(double *cols, double *e, int k, int u, double *ata, double *atb)
+{
+	for (; k % 4 != 0; k++) {
+		for (int j = 0; j < u; j++)
+			cols[j * BLOCK + k] = 0;
+		e[k] = 0;
+	}
+	add_rows(cols, e, k, u, ata, atb);
+	return 0;
+}
+
 /*
  * The normal equations A'A x = A'b by Cholesky, A'A's lower triangle in
  * ata (overwritten by L, with a whisker of ridge for columns that
@@ -374,15 +388,8 @@ best_states(const struct objective *o, const struct params *p,
 		e0 *= wt;
 		e0e0 += e0 * e0;
 		e0s[k++] = e0;
-		if (k == BLOCK || t + 1 == o->n) {
-			for (; k % 4 != 0; k++) {
-				for (int j = 0; j < u; j++)
-					o->cols[j * BLOCK + k] = 0;
-				e0s[k] = 0;
-			}
-			add_rows(o->cols, e0s, k, u, ata, atb);
-			k = 0;
-		}
+		if (k == BLOCK || t + 1 == o->n)
+			k = add_block(o->cols, e0s, k, u, ata, atb);
 		/* r = r D = r F - (r g) w'; g is zero but for the level,
 		 * the trend and the newest seasonal state */
 		rg = rl * p->alpha + rb * p->beta + (m > 0 ? rs[0] * p->gamma : 0);
@@ -512,15 +519,8 @@ class3_pass(const struct objective *o, const struct params *p,
 		sse += r * r;
 		logsum_add(&ls, mu);
 		rs[k++] = r;
-		if (k == BLOCK || t + 1 == o->n) {
-			for (; k % 4 != 0; k++) {
-				for (int j = 0; j < u; j++)
-					o->cols[j * BLOCK + k] = 0;
-				rs[k] = 0;
-			}
-			add_rows(o->cols, rs, k, u, ata, atb);
-			k = 0;
-		}
+		if (k == BLOCK || t + 1 == o->n)
+			k = add_block(o->cols, rs, k, u, ata, atb);
 		a1 = 1 + p->alpha * r;
 		g1 = 1 + p->gamma * r;
 		qa = q * p->alpha;

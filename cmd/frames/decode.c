@@ -519,6 +519,24 @@ take_packet(struct output *o, struct input *in, const AVPacket *pkt,
 	return decode_packet(o, in, pkt, f);
 }
 
+/* --start past a file's last frame writes nothing, not even the stream's
+ * header: said, so that the pipe does not go on with an empty input as
+ * if the clip held no motion. 1 if so. */
+static int
+starts_past_end(const struct output *o, const struct input *in)
+{
+	if (in->live || o->written > 0 || o->opt->start <= 0 || !o->at_end)
+		return 0;
+	if (o->decoded > 0)
+		warnx("%s: --start %g s is past its last frame (at %.3f s): "
+		    "nothing written", o->opt->name, o->opt->start,
+		    ts_to_sec(o->seen_to));
+	else
+		warnx("%s: --start %g s: no frame from there: nothing written",
+		    o->opt->name, o->opt->start);
+	return 1;
+}
+
 static void
 summary(struct output *o)
 {
@@ -592,7 +610,7 @@ decode_run(struct input *in, const struct options *opt)
 		if (decode_packet(&o, in, NULL, f) == FAULT)
 			rc = FAULT;
 	if (rc == FAULT || (o.corrupt > 0 && !opt->skip_bad) ||
-	    ends_early(&o, in))
+	    ends_early(&o, in) || starts_past_end(&o, in))
 		status = 1;
 	summary(&o);
 	stats_close(o.stats);

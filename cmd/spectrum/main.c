@@ -271,10 +271,19 @@ in_unit(const struct options *o, double amp, double freq)
 	return amp;
 }
 
+/* A column other than motionpts' dx and dy (a SCADA export's bar) is
+ * in its own unit, which the input does not name: left empty rather
+ * than called pixels. */
 static const char *
-unit_name(const struct options *o)
+unit_name(const struct options *o, int axis)
 {
-	return o->velocity ? "mm/s" : o->scale > 0 ? "mm" : "px";
+	const char *v = o->values[axis];
+
+	if (o->velocity)
+		return "mm/s";
+	if (o->scale > 0)
+		return "mm";
+	return strcmp(v, "dx") == 0 || strcmp(v, "dy") == 0 ? "px" : "";
 }
 
 /* The first n fields of a key joined by '\037', as CSV fields. */
@@ -299,14 +308,14 @@ row_start(struct state *st, const struct series *s, const char *ts)
 
 /* rank,freq_hz,amp,unit,snr_db and the end of the row. */
 static void
-peak_fields(struct state *st, int rank, const struct peak *p)
+peak_fields(struct state *st, int axis, int rank, const struct peak *p)
 {
 	const struct options *o = st->opt;
 
 	csvout_long(&st->out, rank);
 	csvout_double(&st->out, p->freq, 4);
 	csvout_double(&st->out, in_unit(o, p->amp, p->freq), 6);
-	csvout_str(&st->out, unit_name(o));
+	csvout_str(&st->out, unit_name(o, axis));
 	csvout_double(&st->out, p->snr_db, 1);
 	csvout_end(&st->out);
 }
@@ -392,7 +401,7 @@ write_summary(struct state *st, struct summary *u)
 		key_fields(st, u->region, o->nkeys - 1);
 		csvout_str(&st->out, "*");
 		csvout_str(&st->out, o->values[u->axis]);
-		peak_fields(st, i + 1, &peaks[i]);
+		peak_fields(st, u->axis, i + 1, &peaks[i]);
 	}
 }
 
@@ -446,7 +455,7 @@ emit(struct state *st, struct series *s, ts_us ts)
 	}
 	for (int i = 0; i < np; i++) {
 		row_start(st, s, t);
-		peak_fields(st, i + 1, &peaks[i]);
+		peak_fields(st, s->axis, i + 1, &peaks[i]);
 	}
 }
 

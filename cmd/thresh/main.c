@@ -711,7 +711,8 @@ run(struct state *st)
 	if (st->skipped > 0)
 		warnx("%s: %ld bad rows skipped", csvin_name(st->in),
 		    st->skipped);
-	if (status == 0)
+	/* a rule is idle only over an input read to its end */
+	if (status == 0 && !stop_signal)
 		say_idle_rules(st);
 	return status;
 }
@@ -722,6 +723,10 @@ start(struct state *st)
 	const char *name = csvin_name(st->in);
 
 	if (csvin_header(st->in) < 0) {
+		/* stopped (Ctrl-C on the pipe) before the first line came:
+		 * nothing was read, nothing to say */
+		if (stop_signal)
+			return 1;
 		warnx("%s", csvin_error(st->in));
 		return -1;
 	}
@@ -756,7 +761,7 @@ main(int argc, char **argv)
 	struct state st = { .opt = &o };
 	const char *name = "stdin";
 	FILE *fp = stdin;
-	int status = 1;
+	int status = 1, rc;
 
 	cli_init(argv);
 	parse_args(argc, argv, &o, &st.rules, &st.nrules);
@@ -776,8 +781,10 @@ main(int argc, char **argv)
 	st.in = csvin_new(fp, name);
 	if (o.state_path != NULL)
 		catch_stop_signals();
-	if (start(&st) == 0)
+	if ((rc = start(&st)) == 0)
 		status = run(&st);
+	else if (rc > 0)
+		status = 0;
 	csvin_free(st.in);
 	cli_close(fp);
 	rules_free(st.rules, st.nrules);

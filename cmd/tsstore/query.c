@@ -258,6 +258,25 @@ parse_options(int argc, char **argv, struct common *c, struct query_opts *o)
 		cli_usage_error("--from is not before --to");
 }
 
+/* A query that selects nothing (a series name mistyped, a site that has
+ * not shipped yet) writes a bare header, which a forecast or an alert
+ * rule downstream would take for quiet: said, naming what was asked. */
+static void
+say_nothing_selected(const struct common *c, const struct query_opts *o)
+{
+	char asked[512] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < o->nglobs && len < sizeof asked; i++)
+		len += (size_t)snprintf(asked + len, sizeof asked - len,
+		    " --series '%s'", o->globs[i]);
+	for (int i = 0; i < o->nwhere && len < sizeof asked; i++)
+		len += (size_t)snprintf(asked + len, sizeof asked - len,
+		    " --where %s", o->where[i]);
+	warnx("%s: no series matches%s", c->db, len > 0 ? asked :
+	    " (the store holds none)");
+}
+
 int
 cmd_query(int argc, char **argv)
 {
@@ -271,6 +290,8 @@ cmd_query(int argc, char **argv)
 	parse_options(argc, argv, &c, &o);
 	sel.st = common_open(&c, STORE_OPEN);
 	rc = sel.st->ops->series_each(sel.st, select_series, &sel);
+	if (rc == 0 && sel.n == 0)
+		say_nothing_selected(&c, &o);
 	if (rc == 0) {
 		csvout_init(&out, stdout);
 		write_header(&out, &o, sel.src, sel.n);

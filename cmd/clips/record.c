@@ -57,6 +57,8 @@ struct recorder {
 	ts_us seg_start;
 	off_t biggest;          /* the largest segment so far */
 	int skipped;            /* packets before the first key frame */
+	int64_t skip_from;      /* the first of them, in tb */
+	int said_waiting;
 	int room_said;          /* a full disk was said */
 	int unfit;              /* the camera's codec cannot be kept */
 	struct seg *segs;       /* the complete segments, oldest first */
@@ -326,6 +328,25 @@ make_room(struct recorder *r, int rc)
 	return 0;
 }
 
+/* A camera joined mid-way sends a key frame within its key frame
+ * interval (1 to 4 s for most): said only when that takes longer, so a
+ * normal start is quiet and a camera set to a long interval is named. */
+static void
+waiting_for_key(struct recorder *r, int64_t pts)
+{
+	const double said_after = 5;
+
+	if (r->skipped++ == 0)
+		r->skip_from = pts;
+	if (!r->said_waiting &&
+	    av_q2d(r->tb) * (double)(pts - r->skip_from) >= said_after) {
+		warnx("%s: no key frame in %g s: waiting for one (is the "
+		    "camera's key frame interval that long?)", r->o->in.name,
+		    said_after);
+		r->said_waiting = 1;
+	}
+}
+
 /* One packet of the video stream: into the segment, a new one begun on
  * a key frame once this one is long enough. 0, or -1 if the job cannot
  * go on (said). */
@@ -356,9 +377,7 @@ packet(struct recorder *r, AVPacket *pkt)
 	}
 	if (r->out == NULL) {
 		if (!key) {
-			if (r->skipped++ == 0)
-				warnx("%s: waiting for a key frame",
-				    r->o->in.name);
+			waiting_for_key(r, pts);
 			return 0;
 		}
 		if (disk_short(r))

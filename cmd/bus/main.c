@@ -1038,6 +1038,61 @@ parse_sources(struct sources *s, char *list, jsStreamConfig *cfg)
 }
 
 static int
+same_str(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/* Does the stream the server has hold what was asked (its subjects and
+ * sources in order, limits, replicas, retention)? A setup script run
+ * again then changes nothing, as "tsstore init" does; the server itself
+ * refuses a sourced stream's second create (it fills in fields of its
+ * own), and another stream of that name with other settings is refused
+ * by name. */
+static int
+same_stream(const jsStreamConfig *want, const jsStreamConfig *have)
+{
+	if (want->SubjectsLen != have->SubjectsLen ||
+	    want->SourcesLen != have->SourcesLen ||
+	    want->MaxAge != have->MaxAge ||
+	    (want->MaxBytes > 0 ? want->MaxBytes : -1) != have->MaxBytes ||
+	    (want->Replicas > 0 ? want->Replicas : 1) != have->Replicas ||
+	    want->Retention != have->Retention)
+		return 0;
+	for (int i = 0; i < want->SubjectsLen; i++)
+		if (!same_str(want->Subjects[i], have->Subjects[i]))
+			return 0;
+	for (int i = 0; i < want->SourcesLen; i++) {
+		const jsStreamSource *w = want->Sources[i], *h = have->Sources[i];
+		if (!same_str(w->Name, h->Name) ||
+		    !same_str(w->FilterSubject, h->FilterSubject) ||
+		    (h->External == NULL) != (w->External == NULL) ||
+		    (w->External != NULL &&
+		    !same_str(w->External->APIPrefix, h->External->APIPrefix)))
+			return 0;
+	}
+	return 1;
+}
+
+/* stream add of a stream that exists: its info if it is the one asked
+ * for, else NATS_ERR with code left at JSStreamNameExistErr. */
+static natsStatus
+stream_exists(jsStreamInfo **si, jsCtx *js, const jsStreamConfig *cfg,
+    jsErrCode *code)
+{
+	natsStatus s = js_GetStreamInfo(si, js, cfg->Name, NULL, code);
+
+	if (s != NATS_OK)
+		return s;
+	if (same_stream(cfg, (*si)->Config))
+		return NATS_OK;
+	jsStreamInfo_Destroy(*si);
+	*si = NULL;
+	*code = JSStreamNameExistErr;
+	return NATS_ERR;
+}
+
+static int
 cmd_stream(int argc, char **argv, struct common *o)
 {
 	static const struct option longopts[] = {
@@ -1104,16 +1159,19 @@ cmd_stream(int argc, char **argv, struct common *o)
 	cfg.SubjectsLen = n;
 	if (sources != NULL)
 		parse_sources(&src, sources, &cfg);
-	if (strcmp(what, "add") == 0)
+	if (strcmp(what, "add") == 0) {
 		s = js_AddStream(&si, cn.js, &cfg, NULL, &code);
-	else if (strcmp(what, "info") == 0)
+		if (s != NATS_OK && code == JSStreamNameExistErr)
+			s = stream_exists(&si, cn.js, &cfg, &code);
+	} else if (strcmp(what, "info") == 0)
 		s = js_GetStreamInfo(&si, cn.js, stream, NULL, &code);
 	else
 		s = js_DeleteStream(cn.js, stream, NULL, &code);
 	if (s != NATS_OK) {
 		warnx("%s: stream %s: %s", o->shown, stream,
 		    code == JSStreamNotFoundErr ? "no such stream" :
-		    why(o, last_error(s)));
+		    code == JSStreamNameExistErr ? "exists with other settings "
+		    "(bus stream info shows them)" : why(o, last_error(s)));
 		status = 1;
 	} else if (si != NULL) {
 		printf("stream,subjects,messages,bytes,first_seq,last_seq,"

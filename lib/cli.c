@@ -267,7 +267,7 @@ cli_each_input(int n, char **names,
 		n = 1;
 		names = dash;
 	}
-	for (int i = 0; i < n && rc != -2; i++) {
+	for (int i = 0; i < n && rc != -2 && rc != -3; i++) {
 		const char *name;
 		FILE *fp = cli_open(names[i], &name);
 
@@ -275,7 +275,7 @@ cli_each_input(int n, char **names,
 			status = 1;
 			continue;
 		}
-		if ((rc = read(fp, name, arg)) != 0)
+		if ((rc = read(fp, name, arg)) != 0 && rc != -3)
 			status = 1;
 		cli_close(fp);
 	}

@@ -49,8 +49,9 @@ void cli_close(FILE *fp);
 /* Each input in turn, as cat(1) reads them: the n names (none: standard
  * input), each through cli_open; one that cannot be opened is said and
  * passed over. read() returns 0, -1 for an input that failed (said
- * already: the next one is read), or -2 to stop. 0 if every input opened
- * and was read well, else 1. */
+ * already: the next one is read), -2 to stop after a failure, or -3 to
+ * stop where it is with nothing failed (asked to by a signal). 0 if
+ * every input opened was read well, else 1. */
 int cli_each_input(int n, char **names,
     int (*read)(FILE *fp, const char *name, void *arg), void *arg);
 

@@ -394,9 +394,14 @@ ingest_stream(struct ingest *g, FILE *fp, const char *name)
 	g->points = 0;
 	g->committed = 0;
 	g->first_line = 0;
-	if (csvin_header(g->in) < 0)
-		warnx("%s", csvin_error(g->in));
-	else if (find_columns(g) == 0) {
+	if (csvin_header(g->in) < 0) {
+		/* stopped (Ctrl-C on a pipe) before the first line came:
+		 * nothing read, nothing to say */
+		if (stop_signal)
+			rc = 0;
+		else
+			warnx("%s", csvin_error(g->in));
+	} else if (find_columns(g) == 0) {
 		csvin_background(g->in);
 		rc = ingest_rows(g);
 	}
@@ -414,13 +419,14 @@ ingest_stream(struct ingest *g, FILE *fp, const char *name)
 	return rc;
 }
 
-/* One input; after a signal, none more. */
+/* One input; after a signal, none more (what was read is committed: a
+ * stop, not a failure). */
 static int
 ingest_file(FILE *fp, const char *name, void *g)
 {
 	if (ingest_stream(g, fp, name) < 0)
 		return stop_signal ? -2 : -1;
-	return stop_signal ? -2 : 0;
+	return stop_signal ? -3 : 0;
 }
 
 int

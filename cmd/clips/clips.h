@@ -38,6 +38,14 @@ void path_join(char *buf, size_t len, const char *dir, const char *prefix,
 /* The directory of a source's segments: DIR/SRC. */
 void seg_dir(char *buf, size_t len, const char *dir, const char *src);
 
+/* The lock clips record holds on DIR/SRC/.recording while it runs, so
+ * that a second recorder of one source is refused and cut knows whether
+ * the recording goes on: its descriptor, kept open, or -1 (errno
+ * EWOULDBLOCK: another recorder holds it). */
+int seg_lock_recording(const char *segdir);
+/* Does a clips record hold segdir's lock now? */
+int seg_recording(const char *segdir);
+
 /* Does alert event key (or its src column) name source src? */
 int event_is_for(const char *src, const char *key, const char *src_col);
 

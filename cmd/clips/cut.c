@@ -322,7 +322,9 @@ struct pending {
 	char *alert, *key;
 };
 
-/* Has the recording passed t + post, or will it not any more? */
+/* Has the recording passed t + post, or will it not any more (--wait
+ * past it, or no clips record runs: the afternoon's alerts cut in the
+ * evening wait for nothing)? */
 static int
 ready(const struct cut_opts *o, const char *segdir, ts_us t)
 {
@@ -330,7 +332,7 @@ ready(const struct cut_opts *o, const char *segdir, ts_us t)
 	size_t n;
 	int yes;
 
-	if (ts_now() > t + o->post + o->wait)
+	if (ts_now() > t + o->post + o->wait || !seg_recording(segdir))
 		return 1;
 	if (seg_list(segdir, &s, &n) < 0)
 		return 1;       /* said; cut_event says it again */

@@ -502,6 +502,12 @@ cmd_record(int argc, char **argv)
 	if ((mkdir(r.dir, 0777) < 0 && errno != EEXIST) ||
 	    access(r.dir, W_OK) < 0)
 		err(1, "%s", r.dir);
+	if (seg_lock_recording(r.dir) < 0) {
+		if (errno == EWOULDBLOCK)
+			errx(1, "%s: another clips record is recording %s "
+			    "there", r.dir, o.src);
+		err(1, "%s/.recording", r.dir);
+	}
 	/* what an earlier run left is the buffer's oldest part */
 	if (seg_list(r.dir, &r.segs, &r.nsegs) < 0)
 		return 1;

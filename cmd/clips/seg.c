@@ -1,11 +1,14 @@
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clips.h"
 #include "xalloc.h"
@@ -24,6 +27,38 @@ void
 seg_dir(char *buf, size_t len, const char *dir, const char *src)
 {
 	path_join(buf, len, dir, "", src);
+}
+
+int
+seg_lock_recording(const char *segdir)
+{
+	char path[4096];
+	int fd;
+
+	path_join(path, sizeof path, segdir, "", ".recording");
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+seg_recording(const char *segdir)
+{
+	char path[4096];
+	int fd, held;
+
+	path_join(path, sizeof path, segdir, "", ".recording");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
 }
 
 void

@@ -19,6 +19,7 @@
 #include "csvio.h"
 #include "overlay.h"
 #include "people.h"
+#include "stats.h"
 #include "xalloc.h"
 #include "y4m.h"
 
@@ -43,6 +44,8 @@ struct options {
 	double scale, still, min_score;
 	double rejoin;          /* --rejoin: seconds a lost track waits */
 	struct line line;
+	const char *stats;      /* --stats FILE or fd:N */
+	ts_us stats_every;
 };
 
 static void __attribute__((noreturn))
@@ -59,8 +62,8 @@ usage(int status)
 	    " [--line X1,Y1,X2,Y2]\n"
 	    "              [--overlay FILE.y4m] [--src ID] [--max-missed N]"
 	    " [--rejoin SECS]\n"
-	    "              [--confirm N]"
-	    " [--threads N] [--iso] [input]\n";
+	    "              [--confirm N] [--threads N] [--iso]\n"
+	    "              [--stats FILE [--stats-every DUR]] [input]\n";
 
 	if (status != 0) {
 		fputs(synopsis, stderr);
@@ -99,6 +102,9 @@ usage(int status)
 	    "  --confirm N        detections before a track is shown (default 1)\n"
 	    "  --threads N        threads OpenCV may use (default: every core)\n"
 	    "  --iso              times as RFC 3339\n"
+	    "  --stats FILE       health figures as series CSV to FILE (or fd:N):\n"
+	    "                     frames, looks, persons, tracks\n"
+	    "  --stats-every DUR  their period, in stream time (default 10s)\n"
 	    "  -v                 a summary on stderr at the end\n"
 	    "  -h, --help         this help\n"
 	    "      --version      the version\n", stdout);
@@ -161,7 +167,8 @@ row_box(struct output *out, const struct track *t, int with_score)
 }
 
 /* This frame's rows: detections, crossings, then the count. */
-static void
+/* The frame's rows; the number of tracks shown. */
+static long
 write_frame(struct output *out, struct tracker *tr, const struct options *opt,
     long frame, ts_us ts)
 {
@@ -190,6 +197,7 @@ write_frame(struct output *out, struct tracker *tr, const struct options *opt,
 	csvout_long(&out->csv, count);
 	row_attributes(out, NULL);
 	csvout_end(&out->csv);
+	return count;
 }
 
 /* The frame with each shown track boxed and numbered, and the line. */
@@ -470,6 +478,8 @@ run(const struct options *opt, FILE *in, const char *name)
 		.opt = opt };
 	struct looker lk = { 0 };
 	struct tracker tr;
+	struct stats *st = NULL;
+	int st_frames = 0, st_looks = 0, st_persons = 0, st_tracks = 0;
 	uint8_t *frame;
 	float fps;
 	int rc;
@@ -497,14 +507,31 @@ run(const struct options *opt, FILE *in, const char *name)
 	csvout_init(&out.csv, stdout);
 	if (opt->attributes != NULL)
 		lk.cls = make_classifier(opt);
+	if (opt->stats != NULL) {
+		char prefix[Y4M_SRC_MAX + 32];
+		snprintf(prefix, sizeof prefix, "health/people/%s", out.src);
+		st = stats_open(opt->stats, prefix, opt->stats_every);
+		st_frames = stats_figure(st, "frames", STATS_COUNT);
+		st_looks = stats_figure(st, "looks", STATS_COUNT);
+		st_persons = stats_figure(st, "persons", STATS_GAUGE);
+		st_tracks = stats_figure(st, "tracks", STATS_COUNT);
+	}
 	fputs(lk.cls != NULL ? "ts,src,frame,track,kind,x,y,w,h,score,age,gender,"
 	    "emotion\n" : "ts,src,frame,track,kind,x,y,w,h,score\n", stdout);
 	while ((rc = y4m_read_frame(&r, frame, &f)) > 0) {
 		struct picture pic = picture_of(frame, &r.info);
+		long shown, ids = tr.next_id, looks = lk.rounds;
 		tracker_predict(&tr);
 		if (f.index % opt->every == 0)
 			look(&lk, &tr, &pic, f.index, opt, name);
-		write_frame(&out, &tr, opt, f.index, r.info.t0 + f.pts);
+		shown = write_frame(&out, &tr, opt, f.index, r.info.t0 + f.pts);
+		if (st != NULL) {
+			stats_tick(st, r.info.t0 + f.pts);
+			stats_add(st, st_frames, 1);
+			stats_add(st, st_looks, (double)(lk.rounds - looks));
+			stats_set(st, st_persons, (double)shown);
+			stats_add(st, st_tracks, (double)(tr.next_id - ids));
+		}
 		if (out.overlay.fp != NULL)
 			write_overlay(&out, &tr, opt, frame, &f);
 		fflush(stdout);
@@ -516,6 +543,7 @@ run(const struct options *opt, FILE *in, const char *name)
 		warnx("%ld frames, %ld detection rounds, %ld skipped (nothing "
 		    "moved), %ld tracks, %ld re-joined", r.nframes, lk.rounds,
 		    lk.still, tr.next_id - 1, tr.rejoined);
+	stats_close(st);
 	vis_detector_free(lk.det);
 	vis_motion_free(lk.motion);
 	free(lk.blob);
@@ -584,6 +612,8 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "rejoin", required_argument, NULL, 'R' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "iso", no_argument, NULL, 'i' },
+		{ "stats", required_argument, NULL, 'T' },
+		{ "stats-every", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
@@ -641,6 +671,10 @@ parse_options(int argc, char **argv, struct options *opt)
 			    256);
 			break;
 		case 'i': opt->iso = 1; break;
+		case 'T': opt->stats = optarg; break;
+		case 'P': opt->stats_every = (ts_us)(cli_seconds(
+		    "--stats-every", optarg, 0.001, 86400) * 1e6);
+			break;
 		case 'v': opt->verbose = 1; break;
 		case 'h': usage(0);
 		case 'V': cli_version();

@@ -28,9 +28,11 @@ struct stats {
 };
 
 struct stats *
-stats_open(const char *where, const char *prefix, ts_us period)
+stats_open(const char *where, const char *program, const char *src,
+    ts_us period)
 {
 	struct stats *s = xcalloc(1, sizeof *s);
+	size_t len = strlen(program) + strlen(src) + sizeof "health//";
 	long fd;
 	char *end;
 
@@ -50,7 +52,8 @@ stats_open(const char *where, const char *prefix, ts_us period)
 	if (ftell(s->fp) == 0 || (ftell(s->fp) < 0 && errno == ESPIPE))
 		fputs("ts,series,value\n", s->fp);
 	s->where = where;
-	s->prefix = xstrdup(prefix);
+	s->prefix = xmalloc(len);
+	snprintf(s->prefix, len, "health/%s/%s", program, src);
 	s->period = period > 0 ? period : 10 * TS_US_PER_S;
 	return s;
 }

@@ -21,10 +21,11 @@ enum stats_kind {
 struct stats;
 
 /* Figures to where (a file, appended to, or "fd:N", an open descriptor)
- * every period, named PREFIX/NAME (prefix "health/frames/cam1"). Exits
- * with a message if where cannot be opened. */
-struct stats *stats_open(const char *where, const char *prefix,
-    ts_us period);
+ * every period (0: 10 s), named health/PROGRAM/SRC/NAME
+ * ("health/frames/cam1/still_s"). Exits with a message if where cannot
+ * be opened. */
+struct stats *stats_open(const char *where, const char *program,
+    const char *src, ts_us period);
 /* A figure: its index for stats_add and stats_set. */
 int stats_figure(struct stats *s, const char *name, enum stats_kind kind);
 void stats_add(struct stats *s, int figure, double n);

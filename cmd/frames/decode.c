@@ -557,10 +557,8 @@ summary(struct output *o)
 static void
 stats_start(struct output *o, const struct options *opt)
 {
-	char prefix[Y4M_SRC_MAX + 32];
-
-	snprintf(prefix, sizeof prefix, "health/frames/%s", opt->src);
-	o->stats = stats_open(opt->stats, prefix, opt->stats_every);
+	o->stats = stats_open(opt->stats, "frames", opt->src,
+	    opt->stats_every);
 	o->st_in = stats_figure(o->stats, "frames_in", STATS_COUNT);
 	o->st_out = stats_figure(o->stats, "frames_out", STATS_COUNT);
 	o->st_corrupt = stats_figure(o->stats, "corrupt", STATS_COUNT);

@@ -282,9 +282,8 @@ run(struct options *opt, FILE *in, const char *name)
 		overlay_open(&out.overlay, opt->overlay, &r.info);
 
 	if (opt->stats != NULL) {
-		char prefix[Y4M_SRC_MAX + 32];
-		snprintf(prefix, sizeof prefix, "health/motionpts/%s", out.src);
-		st = stats_open(opt->stats, prefix, opt->stats_every);
+		st = stats_open(opt->stats, "motionpts", out.src,
+		    opt->stats_every);
 		st_frames = stats_figure(st, "frames", STATS_COUNT);
 		st_points = stats_figure(st, "points", STATS_GAUGE);
 		st_lost = stats_figure(st, "points_lost", STATS_COUNT);

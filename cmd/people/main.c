@@ -508,9 +508,8 @@ run(const struct options *opt, FILE *in, const char *name)
 	if (opt->attributes != NULL)
 		lk.cls = make_classifier(opt);
 	if (opt->stats != NULL) {
-		char prefix[Y4M_SRC_MAX + 32];
-		snprintf(prefix, sizeof prefix, "health/people/%s", out.src);
-		st = stats_open(opt->stats, prefix, opt->stats_every);
+		st = stats_open(opt->stats, "people", out.src,
+		    opt->stats_every);
 		st_frames = stats_figure(st, "frames", STATS_COUNT);
 		st_looks = stats_figure(st, "looks", STATS_COUNT);
 		st_persons = stats_figure(st, "persons", STATS_GAUGE);

@@ -30,6 +30,8 @@ struct relay {
 	AVFormatContext *in, *out;
 	int vs;
 	int64_t first_dts;      /* the relay's time 0, in the input's base */
+	int64_t last_dts;       /* the last packet's, in the output's base */
+	int64_t shift;          /* added to what comes after a clock step */
 	long packets;
 	double began;
 };
@@ -55,6 +57,8 @@ guess_format(const struct fwd_opts *o)
 	return NULL;                    /* a file: by its name */
 }
 
+/* Open the camera and the endpoint; 0, or after saying why -1 if the
+ * camera failed, -2 if the endpoint did. */
 static int
 start_relay(struct relay *r)
 {
@@ -71,7 +75,7 @@ start_relay(struct relay *r)
 	    guess_format(r->o), r->o->to)) < 0) {
 		warnx("%s: %s", r->o->to, av_err2str(rc));
 		avformat_close_input(&r->in);
-		return -1;
+		return -2;
 	}
 	if ((os = avformat_new_stream(r->out, NULL)) == NULL)
 		errx(1, "out of memory");
@@ -87,9 +91,10 @@ start_relay(struct relay *r)
 		avformat_free_context(r->out);
 		r->out = NULL;
 		avformat_close_input(&r->in);
-		return -1;
+		return -2;
 	}
-	r->first_dts = AV_NOPTS_VALUE;
+	r->first_dts = r->last_dts = AV_NOPTS_VALUE;
+	r->shift = 0;
 	r->packets = 0;
 	r->began = ts_elapsed();
 	return 0;
@@ -108,6 +113,27 @@ stop_relay(struct relay *r, const char *why)
 	avformat_close_input(&r->in);
 	warnx("%s: relay to %s stopped (%s) after %.1f s, %ld packets",
 	    r->o->src, r->o->to, why, ts_elapsed() - r->began, r->packets);
+}
+
+/* A camera's clock can step back (it restarted, a recording was joined
+ * to another, a lost RTP packet split a frame in two with one time) and
+ * muxers refuse a packet not after the last: the relay's time goes on
+ * from the last packet, and what follows keeps the same step. */
+static void
+keep_time_going(struct relay *r, AVPacket *pkt)
+{
+	if (pkt->dts == AV_NOPTS_VALUE)
+		return;
+	if (r->last_dts != AV_NOPTS_VALUE && pkt->dts + r->shift <= r->last_dts)
+		r->shift = r->last_dts + (pkt->duration > 0 ? pkt->duration : 1) -
+		    pkt->dts;
+	pkt->dts += r->shift;
+	if (pkt->pts != AV_NOPTS_VALUE) {
+		pkt->pts += r->shift;
+		if (pkt->pts < pkt->dts)
+			pkt->pts = pkt->dts;
+	}
+	r->last_dts = pkt->dts;
 }
 
 /* Relay one packet; 0, or -1 when the camera or the endpoint failed
@@ -132,6 +158,7 @@ relay_packet(struct relay *r, AVPacket *pkt)
 	pkt->stream_index = 0;
 	pkt->pos = -1;
 	av_packet_rescale_ts(pkt, is->time_base, r->out->streams[0]->time_base);
+	keep_time_going(r, pkt);
 	if ((rc = av_write_frame(r->out, pkt)) < 0) {
 		warnx("%s: %s", r->o->to, av_err2str(rc));
 		return -1;
@@ -191,7 +218,7 @@ forward(const struct fwd_opts *o, struct events *e)
 {
 	struct relay r = { .o = o };
 	AVPacket *pkt = av_packet_alloc();
-	int status = 0, tries = 0;
+	int status = 0, tries = 0, file_done = 0, rc;
 
 	if (pkt == NULL)
 		errx(1, "out of memory");
@@ -207,16 +234,27 @@ forward(const struct fwd_opts *o, struct events *e)
 		}
 		if (e->ended)
 			break;
-		if (e->nfiring == 0)
+		if (e->nfiring == 0) {
+			file_done = 0;
+			continue;
+		}
+		if (file_done)
 			continue;
 		if (r.out == NULL) {
-			if (start_relay(&r) < 0) {
-				avin_backoff(o->in.name, tries++);
+			if ((rc = start_relay(&r)) < 0) {
+				avin_backoff(rc == -2 ? o->to : o->in.name,
+				    tries++);
 				continue;
 			}
 			warnx("%s: relaying %s to %s", o->src, o->in.name, o->to);
 		}
-		if (av_read_frame(r.in, pkt) < 0 || relay_packet(&r, pkt) < 0)
+		if ((rc = av_read_frame(r.in, pkt)) == AVERROR_EOF &&
+		    !avin_is_live(o->in.input, o->in.format)) {
+			/* a file is relayed once an alert: not again and
+			 * again while it fires */
+			stop_relay(&r, "the file ended");
+			file_done = 1;
+		} else if (rc < 0 || relay_packet(&r, pkt) < 0)
 			stop_relay(&r, "the camera or the endpoint failed");
 		av_packet_unref(pkt);
 	}

@@ -32,6 +32,9 @@
 #define WARM_UP 10              /* looks at the whole frame first */
 #define SURE_MARGIN 1.0         /* HOG's SVM margin of a box taken as it is */
 #define MOVING_SHARE 0.2        /* of a box's pixels: it is on what moved */
+#define SMALL_REGION 100        /* px: a region this low, searched at 2x --scale */
+#define HEIGHT_SURE 30          /* sure boxes before heights are checked */
+#define HEIGHT_RATIO 1.5        /* a box this much taller or lower is not one */
 
 struct options {
 	const char *detect, *cascade, *model, *attributes, *src, *overlay;
@@ -319,6 +322,8 @@ struct looker {
 	struct vis_rect *roi;           /* MAX_BOXES: where to look */
 	uint8_t *last;                  /* the luma of the last look */
 	long rounds, still;             /* looks made, and skipped */
+	/* sums for the line of a person's height on their feet's row */
+	double hn, hy, hh, hyy, hyh;
 };
 
 /* Rectangles a and b overlap (or touch)? */
@@ -378,18 +383,68 @@ keep_sure_or_moving(struct looker *lk, int n)
 	return k;
 }
 
+/* Add to the nblob regions that moved the boxes of the tracks that moved
+ * once and stand still now (nothing moved on them): people who stopped
+ * to talk fade into the background. (Searching where every track is kept
+ * the false boxes on windows and vans alive, 16% too many people, and
+ * cost 60% more time.) */
+static int
+add_stopped(struct looker *lk, const struct tracker *tr, int nblob)
+{
+	int n = nblob;
+
+	for (int i = 0; i < tr->n && n < MAX_BOXES; i++) {
+		const struct track *t = &tr->t[i];
+		struct vis_rect r = { (int)t->x, (int)t->y, (int)t->w,
+			(int)t->h };
+		int moving = 0;
+		if (!t->moved || t->misses > tr->max_missed)
+			continue;
+		for (int j = 0; j < nblob && !moving; j++)
+			moving = meet(&r, &(struct vis_rect){ (int)lk->blob[j].x,
+			    (int)lk->blob[j].y, (int)lk->blob[j].w,
+			    (int)lk->blob[j].h });
+		if (!moving)
+			lk->blob[n++] = (struct vis_box){ t->x, t->y, t->w,
+				t->h, 0 };
+	}
+	return n;
+}
+
+/* The regions searched, the low ones (a person far away, 20 to 40 px
+ * tall, smaller than HOG's window at --scale) at twice --scale; the
+ * boxes found in both. */
+static int
+search_regions(struct looker *lk, const struct vis_image *img, int nroi,
+    const struct options *opt, char *why, size_t whysz)
+{
+	int nlow = 0, a, b;
+
+	for (int i = 0; i < nroi; i++)
+		if (lk->roi[i].h < SMALL_REGION) {
+			struct vis_rect r = lk->roi[nlow];
+			lk->roi[nlow++] = lk->roi[i];
+			lk->roi[i] = r;
+		}
+	if ((a = vis_detect_in(lk->det, img, 2 * opt->scale, lk->roi, nlow,
+	    lk->box, MAX_BOXES, why, whysz)) < 0 ||
+	    (b = vis_detect_in(lk->det, img, opt->scale, lk->roi + nlow,
+	    nroi - nlow, lk->box + a, MAX_BOXES - a, why, whysz)) < 0)
+		return -1;
+	return a + b;
+}
+
 /*
  * A fixed camera: the background learnt at every look, and the detector
- * run only where something moved; the whole frame at the first WARM_UP
- * looks and every FULL_EVERY'th (before the background is learnt, and
- * for whoever stands still long enough to fade into it), keeping what is
- * sure or moving. (Also searching where the tracks are, for whoever stopped
- * walking, kept the false boxes on windows and vans alive: 16% too many
- * people.)
+ * run only where something moved or someone stopped; the whole frame at
+ * the first WARM_UP looks and every FULL_EVERY'th (before the background
+ * is learnt, and for whoever stood still from the start), keeping what is
+ * sure or moving.
  */
 static int
-detect_moving(struct looker *lk, const struct vis_image *img,
-    const struct options *opt, char *why, size_t whysz)
+detect_moving(struct looker *lk, const struct tracker *tr,
+    const struct vis_image *img, const struct options *opt, char *why,
+    size_t whysz)
 {
 	int nblob = vis_motion_boxes(lk->motion, img, MIN_BLOB, lk->blob,
 	    MAX_BOXES, why, whysz), n;
@@ -397,12 +452,61 @@ detect_moving(struct looker *lk, const struct vis_image *img,
 	if (nblob < 0)
 		return -1;
 	if (lk->rounds > WARM_UP && (lk->rounds - 1) % FULL_EVERY != 0)
-		return vis_detect_in(lk->det, img, opt->scale, lk->roi,
-		    regions_to_search(lk, nblob), lk->box, MAX_BOXES, why,
-		    whysz);
+		return search_regions(lk, img, regions_to_search(lk,
+		    add_stopped(lk, tr, nblob)), opt, why, whysz);
 	n = vis_detect(lk->det, img, opt->scale, lk->box, MAX_BOXES, why,
 	    whysz);
 	return n < 0 ? -1 : keep_sure_or_moving(lk, n);
+}
+
+/* A fixed camera over flat ground: a person's height in the picture is a
+ * line of the row their feet are on, fitted to the sure boxes (least
+ * squares); once HEIGHT_SURE made it, a box HEIGHT_RATIO times taller or
+ * lower than the line is dropped. What it drops are boxes around two
+ * people, a person and their shadow, a post: such a box searched again
+ * where its track stood found itself at every look (five false visitors
+ * on vtest.avi). */
+static int
+keep_person_heights(struct looker *lk, int n)
+{
+	double d = lk->hn * lk->hyy - lk->hy * lk->hy;
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct vis_box *b = &lk->box[i];
+		double foot = b->y + b->h, slope, want;
+		if (lk->hn >= HEIGHT_SURE && d > 0) {
+			slope = (lk->hn * lk->hyh - lk->hy * lk->hh) / d;
+			want = (lk->hh - slope * lk->hy) / lk->hn + slope * foot;
+			if (want > 0 && (b->h > want * HEIGHT_RATIO ||
+			    b->h * HEIGHT_RATIO < want))
+				continue;
+		}
+		if (b->score >= SURE_MARGIN) {
+			lk->hn++;
+			lk->hy += foot;
+			lk->hh += b->h;
+			lk->hyy += foot * foot;
+			lk->hyh += foot * b->h;
+		}
+		lk->box[k++] = *b;
+	}
+	return k;
+}
+
+/* The tracks a look found on what moved are walkers (or were): if they
+ * stop, their place is searched (add_stopped). */
+static void
+mark_moving(struct looker *lk, struct tracker *tr)
+{
+	for (int i = 0; i < tr->n; i++) {
+		struct track *t = &tr->t[i];
+		struct vis_rect r = { (int)t->x, (int)t->y, (int)t->w,
+			(int)t->h };
+		if (t->misses == 0 && !t->moved &&
+		    vis_motion_share(lk->motion, r) >= MOVING_SHARE)
+			t->moved = 1;
+	}
 }
 
 /* A frame looked at: detections into the tracks, or, when nothing moved
@@ -425,13 +529,17 @@ look(struct looker *lk, struct tracker *tr, const struct picture *pic,
 	}
 	lk->rounds++;
 	if (lk->motion != NULL)
-		n = detect_moving(lk, img, opt, why, sizeof why);
+		n = detect_moving(lk, tr, img, opt, why, sizeof why);
 	else
 		n = vis_detect(lk->det, img, opt->scale, lk->box, MAX_BOXES,
 		    why, sizeof why);
 	if (n < 0)
 		errx(1, "%s: frame %ld: %s", name, index, why);
+	if (lk->motion != NULL)
+		n = keep_person_heights(lk, n);
 	tracker_update(tr, lk->box, n, index, pic);
+	if (lk->motion != NULL)
+		mark_moving(lk, tr);
 	if (lk->cls != NULL)
 		classify_tracks(lk->cls, tr, img, index, name);
 	if (lk->last == NULL)

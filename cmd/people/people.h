@@ -31,6 +31,7 @@ struct track {
 	int hits;               /* detections matched */
 	int misses;             /* detection rounds missed since */
 	int side;               /* of the counting line: -1, +1, 0 unknown */
+	int moved;              /* was once on what moved (--background) */
 	float hist[HIST_BINS];  /* what it looks like, for re-joining */
 	struct vis_attributes attr;     /* --attributes: the latest */
 };

@@ -323,10 +323,20 @@ tracker_update(struct tracker *tr, const struct vis_box *box, int n,
 	free(used);
 }
 
+/* A track seen COAST_HITS times is still shown, where it is expected to
+ * be, for COAST_LOOKS looks that miss it: HOG loses a walker beside
+ * another or passing a post for a look now and then, and each such look
+ * took one person off the frame's count. */
+#define COAST_HITS 3
+#define COAST_LOOKS 1
+
 int
 track_visible(const struct tracker *tr, const struct track *t)
 {
-	return t->misses == 0 && t->hits >= tr->confirm;
+	if (t->hits < tr->confirm)
+		return 0;
+	return t->misses == 0 ||
+	    (t->hits >= COAST_HITS && t->misses <= COAST_LOOKS);
 }
 
 #define LINE_MARGIN 0.1f        /* of the box's height */

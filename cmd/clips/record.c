@@ -13,6 +13,11 @@
  * --max-size or the disk has less room than two segments need. A dropped
  * camera is reconnected with backoff; the gap is said on stderr and kept
  * in DIR/SRC/gaps.csv.
+ *
+ * --stats: packets, segments and their bytes, camera losses, the buffer's
+ * size and how far behind the wall clock a packet comes, a row a figure
+ * each period (lib/stats); while the camera is away the periods go on by
+ * the wall clock, their packets 0, so a dead camera shows.
  */
 #include <err.h>
 #include <errno.h>
@@ -32,6 +37,7 @@
 #include "cli.h"
 #include "clips.h"
 #include "fsync.h"
+#include "stats.h"
 #include "xalloc.h"
 
 struct rec_opts {
@@ -41,6 +47,14 @@ struct rec_opts {
 	long long max_size;     /* 0: no limit */
 	double retry_for;       /* seconds to keep trying a live camera; 0: ever */
 	int fsync;              /* sync each segment before its rename */
+	const char *stats;      /* --stats FILE or fd:N */
+	ts_us stats_every;
+};
+
+/* --stats: the figures' indexes */
+struct rec_stats {
+	struct stats *s;
+	int packets, segments, bytes, lost, buffer, lag;
 };
 
 struct recorder {
@@ -64,6 +78,7 @@ struct recorder {
 	struct seg *segs;       /* the complete segments, oldest first */
 	size_t nsegs, capsegs;
 	long long total;        /* their bytes */
+	struct rec_stats st;    /* st.s NULL without --stats */
 };
 
 static volatile sig_atomic_t stopping;
@@ -180,6 +195,10 @@ finish_segment(struct recorder *r, ts_us end)
 	}
 	add_segment(r, r->seg_start, end, stat(path, &st) == 0 ? st.st_size : 0,
 	    path);
+	if (r->st.s != NULL) {
+		stats_add(r->st.s, r->st.segments, 1);
+		stats_add(r->st.s, r->st.bytes, (double)r->segs[r->nsegs - 1].bytes);
+	}
 	return 0;
 }
 
@@ -290,6 +309,8 @@ reach_camera(struct recorder *r)
 	double t0 = ts_elapsed();
 
 	for (int n = 0; !stopping; n++) {
+		if (r->st.s != NULL)
+			stats_tick(r->st.s, ts_now());
 		if (open_camera(r) == 0)
 			return 0;
 		if (r->unfit || !avin_is_live(r->o->in.input, r->o->in.format))
@@ -370,6 +391,12 @@ packet(struct recorder *r, AVPacket *pkt)
 		r->frame_dur = pts - r->last_pts;
 	r->last_pts = pts;
 	wall = wall_of(r, pts);
+	if (r->st.s != NULL) {
+		stats_tick(r->st.s, wall);
+		stats_add(r->st.s, r->st.packets, 1);
+		stats_set(r->st.s, r->st.lag, ts_to_sec(ts_now() - wall));
+		stats_set(r->st.s, r->st.buffer, (double)r->total);
+	}
 	if (r->out != NULL && key && wall - r->seg_start >= r->o->segment) {
 		if ((rc = finish_segment(r, wall)) < 0 && make_room(r, rc) < 0)
 			return -1;
@@ -430,6 +457,8 @@ record(struct recorder *r)
 			break;
 		}
 		warnx("%s: input lost: %s", r->o->in.name, av_err2str(rc));
+		if (r->st.s != NULL)
+			stats_add(r->st.s, r->st.lost, 1);
 		avformat_close_input(&r->in);
 		if (reach_camera(r) < 0) {
 			status = !stopping;
@@ -445,9 +474,23 @@ record(struct recorder *r)
 		warnx("%s: the last segment: %s", r->dir, av_err2str(wrc));
 		status = 1;
 	}
+	if (r->st.s != NULL)
+		stats_set(r->st.s, r->st.buffer, (double)r->total);
 	av_packet_free(&pkt);
 	avformat_close_input(&r->in);
 	return status;
+}
+
+static void
+open_stats(struct rec_stats *st, const struct rec_opts *o)
+{
+	st->s = stats_open(o->stats, "clips", o->src, o->stats_every);
+	st->packets = stats_figure(st->s, "packets", STATS_COUNT);
+	st->segments = stats_figure(st->s, "segments", STATS_COUNT);
+	st->bytes = stats_figure(st->s, "bytes", STATS_COUNT);
+	st->lost = stats_figure(st->s, "lost", STATS_COUNT);
+	st->buffer = stats_figure(st->s, "buffer_bytes", STATS_GAUGE);
+	st->lag = stats_figure(st->s, "lag_s", STATS_GAUGE);
 }
 
 int
@@ -464,10 +507,12 @@ cmd_record(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "retry-for", required_argument, NULL, 'R' },
 		{ "fsync", no_argument, NULL, 'S' },
+		{ "stats", required_argument, NULL, 'T' },
+		{ "stats-every", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct rec_opts o = { { NULL, NULL, NULL, 10, NULL }, NULL, NULL,
-		600 * TS_US_PER_S, 2 * TS_US_PER_S, 0, 0, 0 };
+		600 * TS_US_PER_S, 2 * TS_US_PER_S, 0, 0, 0, NULL, 0 };
 	struct recorder r = { .o = &o, .last_pts = AV_NOPTS_VALUE };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, status;
@@ -484,6 +529,9 @@ cmd_record(int argc, char **argv)
 		case 'r': o.in.rtsp_transport = avin_transport(optarg); break;
 		case 'f': o.in.format = optarg; break;
 		case 'S': o.fsync = 1; break;
+		case 'T': o.stats = optarg; break;
+		case 'E': o.stats_every = ts_from_sec(cli_seconds("--stats-every",
+		    optarg, 1e-3, 86400)); break;
 		case 'R': o.retry_for = cli_seconds("--retry-for", optarg, 1e-3,
 		    1e9); break;
 		case 'h': usage(0);
@@ -517,9 +565,12 @@ cmd_record(int argc, char **argv)
 		if (r.segs[i].bytes > r.biggest)
 			r.biggest = r.segs[i].bytes;
 	}
+	if (o.stats != NULL)
+		open_stats(&r.st, &o);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	status = reach_camera(&r) < 0 ? 1 : record(&r);
+	stats_close(r.st.s);
 	seg_free(r.segs, r.nsegs);
 	return status;
 }

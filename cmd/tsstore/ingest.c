@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "csvio.h"
 #include "num.h"
+#include "stats.h"
 #include "tsstore.h"
 #include "writer.h"
 #include "xalloc.h"
@@ -34,6 +35,17 @@ struct ingest_opts {
 	int wide, skip_bad, verbose, progress;
 	size_t batch;
 	double commit_every;    /* seconds */
+	const char *stats;      /* --stats FILE or fd:N */
+	ts_us stats_every;
+};
+
+/* --stats: the figures, by the wall clock (a quiet input's periods show
+ * rows 0: a pipeline that stopped feeding the store) */
+struct ingest_stats {
+	struct stats *s;
+	int rows, points, bad, commits, pending, lag;
+	ts_us last_t;           /* the newest row's time */
+	int any;                /* a row came */
 };
 
 /* --series: literal text and {column} references, alternating. */
@@ -63,6 +75,7 @@ struct ingest {
 	long long points;
 	int committed;          /* a batch of this input is stored */
 	struct cli_progress progress;
+	struct ingest_stats hs; /* hs.s NULL without --stats */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -245,6 +258,9 @@ take_row(struct ingest *g)
 	    csvin_field_len(g->in, (size_t)g->c_time), &t) < 0)
 		return csvin_field_error(g->in, (size_t)g->c_time,
 		    "not a time");
+	if (!g->hs.any || t > g->hs.last_t)
+		g->hs.last_t = t;
+	g->hs.any = 1;
 	if (!g->opt->wide) {
 		if (csvin_field_len(g->in, (size_t)g->c_series) == 0)
 			return csvin_field_error(g->in, (size_t)g->c_series,
@@ -295,6 +311,10 @@ commit(struct ingest *g)
 		return -1;
 	}
 	g->committed = 1;
+	if (g->hs.s != NULL) {
+		stats_add(g->hs.s, g->hs.points, (double)np);
+		stats_add(g->hs.s, g->hs.commits, 1);
+	}
 	if (g->opt->verbose)
 		warnx("%s: lines %ld-%ld committed: %zu values in %zu series",
 		    g->name, g->first_line, g->last_line, np, ns);
@@ -311,11 +331,27 @@ show_progress(struct ingest *g, int last)
 		cli_progress_end(&g->progress);
 }
 
+/* --stats: the periods up to now, with what waits and how old the newest
+ * row is. */
+static void
+stats_now(struct ingest *g)
+{
+	ts_us now = ts_now();
+
+	if (g->hs.s == NULL)
+		return;
+	stats_set(g->hs.s, g->hs.pending, (double)writer_points(g->w));
+	if (g->hs.any)
+		stats_set(g->hs.s, g->hs.lag, ts_to_sec(now - g->hs.last_t));
+	stats_tick(g->hs.s, now);
+}
+
 /* Wait for input while a batch waits; commit it when it is due. */
 static int
 wait_for_input(struct ingest *g)
 {
 	for (;;) {
+		stats_now(g);
 		double due = g->batch_since + g->opt->commit_every - ts_elapsed();
 		int ms = POLL_MS;
 		if (writer_points(g->w) > 0 && (due <= 0 || stop_signal)) {
@@ -335,6 +371,8 @@ wait_for_input(struct ingest *g)
 static void
 bad_row(struct ingest *g)
 {
+	if (g->hs.s != NULL)
+		stats_add(g->hs.s, g->hs.bad, 1);
 	if (g->opt->skip_bad && ++g->skipped > MAX_BAD_SHOWN)
 		return;
 	warnx("%s", csvin_error(g->in));
@@ -352,6 +390,8 @@ ingest_rows(struct ingest *g)
 		if ((rc = csvin_read(g->in)) <= 0)
 			break;
 		g->rows++;
+		if (g->hs.s != NULL)
+			stats_add(g->hs.s, g->hs.rows, 1);
 		if (writer_points(g->w) == 0) {
 			g->first_line = csvin_line(g->in);
 			g->batch_since = ts_elapsed();
@@ -460,6 +500,8 @@ parse_options(int argc, char **argv, struct common *c, struct ingest_opts *o)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "commit-every", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "stats", required_argument, NULL, 'S' },
+		{ "stats-every", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 } };
 	int opt;
 
@@ -481,6 +523,11 @@ parse_options(int argc, char **argv, struct common *c, struct ingest_opts *o)
 			    0.001, 86400);
 			break;
 		case 'v': o->verbose = 1; break;
+		case 'S': o->stats = optarg; break;
+		case 'E':
+			o->stats_every = ts_from_sec(cli_seconds(
+			    "--stats-every", optarg, 0.001, 86400));
+			break;
 		}
 	}
 	if (!o->wide && (o->template != NULL || o->values != NULL))
@@ -488,6 +535,23 @@ parse_options(int argc, char **argv, struct common *c, struct ingest_opts *o)
 	if (o->template == NULL)
 		o->template = "{col}";
 	(void)count_parts(o->template);
+}
+
+/* The figures are named by the host: health/tsstore/HOST/rows. */
+static void
+open_stats(struct ingest_stats *st, const struct ingest_opts *o)
+{
+	char host[256] = "localhost";
+
+	gethostname(host, sizeof host - 1);
+	host[strcspn(host, ".")] = '\0';
+	st->s = stats_open(o->stats, "tsstore", host, o->stats_every);
+	st->rows = stats_figure(st->s, "rows", STATS_COUNT);
+	st->points = stats_figure(st->s, "points", STATS_COUNT);
+	st->bad = stats_figure(st->s, "bad_rows", STATS_COUNT);
+	st->commits = stats_figure(st->s, "commits", STATS_COUNT);
+	st->pending = stats_figure(st->s, "pending", STATS_GAUGE);
+	st->lag = stats_figure(st->s, "lag_s", STATS_GAUGE);
 }
 
 int
@@ -505,9 +569,13 @@ cmd_ingest(int argc, char **argv)
 	g.st = common_open(&c, STORE_CREATE);
 	g.w = writer_new(g.st);
 	g.vals = xcalloc(1, sizeof *g.vals);
+	if (o.stats != NULL)
+		open_stats(&g.hs, &o);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	status = cli_each_input(argc - optind, argv + optind, ingest_file, &g);
+	stats_now(&g);
+	stats_close(g.hs.s);
 	writer_free(g.w);
 	free(g.vals);
 	free(g.buf);

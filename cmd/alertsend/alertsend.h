@@ -34,8 +34,23 @@ struct options {
 	const char *sendmail;   /* --sendmail: the email channel's program */
 	const char *rate;       /* --rate: for subscribers without their own */
 	double timeout;         /* --timeout: seconds a delivery may take */
+	const char *stats;      /* --stats FILE or fd:N */
+	ts_us stats_every;
 };
 extern struct options policy;
+
+struct db;
+
+/* --stats: the figures (lib/stats), health.s NULL without it */
+struct health {
+	struct stats *s;
+	int events, sent, retried, failed, expired, pending;
+};
+extern struct health health;
+/* outbox.c: open --stats (figures named health/alertsend/HOST); write
+ * what is left and close */
+void health_open(void);
+void health_close(struct db *db);
 
 /* db.c */
 #define DB_CACHED_MAX 16

@@ -18,11 +18,12 @@ usage(int status)
 	static const char synopsis[] =
 	    "usage: alertsend [--db FILE] [--repeat DUR] [--group-wait DUR]"
 	    " [--max-age DUR]\n"
-	    "                 [--rate N/DUR] [--sendmail CMD] [--timeout DUR]"
-	    " [file ...]\n"
+	    "                 [--rate N/DUR] [--sendmail CMD] [--timeout DUR]\n"
+	    "                 [--stats FILE [--stats-every DUR]] [file ...]\n"
 	    "       alertsend [--db FILE] [--max-age DUR] [--rate N/DUR]"
 	    " [--sendmail CMD]\n"
-	    "                 [--timeout DUR] run [--now]\n"
+	    "                 [--timeout DUR] [--stats FILE [--stats-every DUR]]"
+	    " run [--now]\n"
 	    "       alertsend [--db FILE] sub add NAME --channel CHANNEL"
 	    " --target TARGET\n"
 	    "                 [--match EXPR ...] [--rate N/DUR]\n"
@@ -59,6 +60,10 @@ usage(int status)
 	    "  --sendmail CMD    the mail program (default /usr/sbin/sendmail -t -i)\n"
 	    "  --timeout DUR     an exec, email or webhook delivery not done in DUR\n"
 	    "                    is stopped and retried (default 10s)\n"
+	    "  --stats FILE      health figures as series CSV to FILE (or fd:N):\n"
+	    "                    events, sent, retried, failed, expired, pending,\n"
+	    "                    named health/alertsend/HOST/...\n"
+	    "  --stats-every DUR their period (default 10s)\n"
 	    "  -h, --help        this help\n"
 	    "      --version     the version\n"
 	    "\n"
@@ -82,7 +87,10 @@ take_events(const char *path, int argc, char **argv)
 	int status;
 
 	db_open(&db, path);
+	if (policy.stats != NULL)
+		health_open();
 	status = cli_each_input(argc, argv, intake_one, &db);
+	health_close(&db);
 	db_close(&db);
 	return status;
 }
@@ -94,9 +102,12 @@ run(const char *path, int now)
 	int rc;
 
 	db_open(&db, path);
+	if (policy.stats != NULL)
+		health_open();
 	rc = now ? retry_now(&db) : 0;
 	if (rc == 0)
 		rc = deliver_due(&db);
+	health_close(&db);
 	db_close(&db);
 	return rc < 0 ? 1 : 0;
 }
@@ -113,6 +124,8 @@ parse_options(int argc, char **argv)
 		{ "sendmail", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "stats", required_argument, NULL, 'S' },
+		{ "stats-every", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
@@ -142,6 +155,11 @@ parse_options(int argc, char **argv)
 		case 'g':
 			policy.group_wait = ts_from_sec(cli_seconds("--group-wait",
 			    optarg, 0, 86400));
+			break;
+		case 'S': policy.stats = optarg; break;
+		case 'E':
+			policy.stats_every = ts_from_sec(cli_seconds(
+			    "--stats-every", optarg, 0.001, 86400));
 			break;
 		case 'h': usage(0);
 		case 'V': cli_version();

@@ -18,12 +18,14 @@
 #include "alertsend.h"
 #include "cli.h"
 #include "csvio.h"
+#include "stats.h"
 #include "xalloc.h"
 
 #define BURST_MAX 1000
 #define GROUP_MAX 100           /* events in one notification */
 #define RETRY_FIRST_S 10
 #define RETRY_MAX_S 3600
+#define STATS_WAKE_MS 500       /* --stats: a quiet input looks this often */
 
 /* The defaults; main() sets them from the options. */
 struct options policy = {
@@ -235,6 +237,12 @@ wait_for_input(struct db *db, struct reader *rd)
 		ts_us due = next_due(db), now = ts_now();
 		int ms = due < 0 ? -1 : due <= now ? 0 :
 		    (int)((due - now) / 1000 + 1);
+		if (health.s != NULL) {
+			stats_tick(health.s, now);
+			/* a quiet input's periods still end */
+			if (ms < 0 || ms > STATS_WAKE_MS)
+				ms = STATS_WAKE_MS;
+		}
 		if (due >= 0 && due <= now) {
 			if (deliver_due(db) < 0)
 				return -1;
@@ -286,6 +294,8 @@ read_burst(struct db *db, struct reader *rd, sqlite3_stmt *ins_event,
 		db_exec(db, "ROLLBACK");
 		return -1;
 	}
+	if (health.s != NULL)
+		stats_add(health.s, health.events, n);
 	if (got < 0) {
 		warnx("%s", csvin_error(rd->in));
 		return -1;
@@ -441,6 +451,9 @@ deliver_sub(struct db *db, const struct subscriber_info *si, ts_us now)
 	if (g.n == 0)
 		return 0;
 	sent = channel_send(si, g.ev, g.n, err, sizeof err);
+	if (health.s != NULL)
+		stats_add(health.s, sent == SEND_OK ? health.sent :
+		    sent == SEND_RETRY ? health.retried : health.failed, g.n);
 	if (sent == SEND_RETRY)
 		warnx("%s: %s: %s (retry in %llds)", si->name, si->channel, err,
 		    backoff_s(g.attempts + 1));
@@ -470,10 +483,30 @@ expire_old(struct db *db, ts_us now)
 	sqlite3_bind_int64(q, 2, now - policy.max_age);
 	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : db_fail(db);
 	sqlite3_finalize(q);
-	if (rc == 0 && sqlite3_changes(db->h) > 0)
+	if (rc == 0 && sqlite3_changes(db->h) > 0) {
 		warnx("%d deliveries given up: older than --max-age",
 		    sqlite3_changes(db->h));
+		if (health.s != NULL)
+			stats_add(health.s, health.expired,
+			    sqlite3_changes(db->h));
+	}
 	return rc;
+}
+
+/* The deliveries still to make: a backlog that grows is a subscriber
+ * that cannot be reached. */
+static void
+note_pending(struct db *db)
+{
+	sqlite3_stmt *q;
+
+	if (health.s == NULL)
+		return;
+	q = db_cached(db, "SELECT count(*) FROM delivery WHERE state IN"
+	    " ('pending', 'held')");
+	if (sqlite3_step(q) == SQLITE_ROW)
+		stats_set(health.s, health.pending,
+		    (double)sqlite3_column_int64(q, 0));
 }
 
 int
@@ -511,7 +544,39 @@ deliver_due(struct db *db)
 		free(due[i].secret);
 		free(due[i].rate);
 	}
+	note_pending(db);
 	return rc;
+}
+
+struct health health;
+
+void
+health_open(void)
+{
+	char host[256] = "localhost";
+
+	gethostname(host, sizeof host - 1);
+	host[strcspn(host, ".")] = '\0';
+	health.s = stats_open(policy.stats, "alertsend", host,
+	    policy.stats_every);
+	health.events = stats_figure(health.s, "events", STATS_COUNT);
+	health.sent = stats_figure(health.s, "sent", STATS_COUNT);
+	health.retried = stats_figure(health.s, "retried", STATS_COUNT);
+	health.failed = stats_figure(health.s, "failed", STATS_COUNT);
+	health.expired = stats_figure(health.s, "expired", STATS_COUNT);
+	health.pending = stats_figure(health.s, "pending", STATS_GAUGE);
+	stats_tick(health.s, ts_now());
+}
+
+void
+health_close(struct db *db)
+{
+	if (health.s == NULL)
+		return;
+	note_pending(db);
+	stats_tick(health.s, ts_now());
+	stats_close(health.s);
+	health.s = NULL;
 }
 
 int

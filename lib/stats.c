@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "csvio.h"
@@ -32,9 +33,17 @@ stats_open(const char *where, const char *program, const char *src,
     ts_us period)
 {
 	struct stats *s = xcalloc(1, sizeof *s);
-	size_t len = strlen(program) + strlen(src) + sizeof "health//";
+	char host[256] = "localhost";
+	size_t len;
 	long fd;
 	char *end;
+
+	if (src == NULL) {
+		gethostname(host, sizeof host - 1);
+		host[strcspn(host, ".")] = '\0';
+		src = host;
+	}
+	len = strlen(program) + strlen(src) + sizeof "health//";
 
 	if (strncmp(where, "fd:", 3) == 0) {
 		errno = 0;

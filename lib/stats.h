@@ -22,8 +22,9 @@ struct stats;
 
 /* Figures to where (a file, appended to, or "fd:N", an open descriptor)
  * every period (0: 10 s), named health/PROGRAM/SRC/NAME
- * ("health/frames/cam1/still_s"). Exits with a message if where cannot
- * be opened. */
+ * ("health/frames/cam1/still_s"); src NULL: the host's name up to its
+ * first dot (a store's or a delivery's health is the host's). Exits with
+ * a message if where cannot be opened. */
 struct stats *stats_open(const char *where, const char *program,
     const char *src, ts_us period);
 /* A figure: its index for stats_add and stats_set. */

@@ -553,11 +553,7 @@ struct health health;
 void
 health_open(void)
 {
-	char host[256] = "localhost";
-
-	gethostname(host, sizeof host - 1);
-	host[strcspn(host, ".")] = '\0';
-	health.s = stats_open(policy.stats, "alertsend", host,
+	health.s = stats_open(policy.stats, "alertsend", NULL,
 	    policy.stats_every);
 	health.events = stats_figure(health.s, "events", STATS_COUNT);
 	health.sent = stats_figure(health.s, "sent", STATS_COUNT);

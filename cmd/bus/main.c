@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "stats.h"
 #include "strmap.h"
 #include "tstime.h"
 #include "xalloc.h"
@@ -33,6 +34,7 @@
  * long one waits before it is sent again */
 #define MAX_IN_FLIGHT 256
 #define ACK_WAIT_MS 5000
+#define STATS_WAKE_MS 500       /* --stats: a quiet input looks this often */
 
 struct common {
 	const char *server, *creds, *ca;
@@ -62,7 +64,8 @@ usage(int status)
 	    "               [--max-bytes N] [--replicas N] [--work-queue]\n"
 	    "       bus stream info|rm --server URL --stream NAME\n"
 	    "  common: [--creds FILE] [--tls-ca FILE] (never secrets on the"
-	    " command line)\n";
+	    " command line)\n"
+	    "  pub, sub: [--stats FILE [--stats-every DUR]]\n";
 
 	if (status != 0) {
 		fputs(synopsis, stderr);
@@ -95,6 +98,12 @@ usage(int status)
 	    "  --work-queue        stream add: remove a message once acknowledged\n"
 	    "  --creds FILE        NATS credentials, or a USER:PASSWORD line\n"
 	    "  --tls-ca FILE       trust the server's certificate signed by this CA\n"
+	    "  --stats FILE        pub, sub: health figures as series CSV to FILE\n"
+	    "                      (or fd:N): health/bus/HOST/pub_rows, pub_messages,\n"
+	    "                      pub_resent, pub_acked, pub_waiting;\n"
+	    "                      health/bus/DURABLE/sub_messages, sub_batches,\n"
+	    "                      sub_refused, sub_waiting\n"
+	    "  --stats-every DUR   their period (default 10s)\n"
 	    "  -v, --verbose       pub: messages acknowledged and duplicates\n"
 	    "  -h, --help          this help\n"
 	    "      --version       the version\n", stdout);
@@ -382,10 +391,18 @@ struct batch {
 	double since;           /* when its first record came */
 };
 
+/* pub --stats: the figures' indexes */
+struct pub_stats {
+	struct stats *s;
+	int rows, messages, resent, acked, waiting;
+	long acked_before;      /* acks.messages at the last look */
+};
+
 struct pub {
 	struct common *o;
 	struct conn c;
 	int max, linger_ms;
+	struct pub_stats st;    /* st.s NULL without --stats */
 	char *header;           /* the header line, without its newline */
 	struct acks *acks;
 	int waiting;            /* said that the server does not answer */
@@ -556,6 +573,10 @@ check_acks(struct pub *p)
 	else if (!failing && p->waiting)
 		warnx("%s: acknowledged again", p->o->shown);
 	p->waiting = failing;
+	if (p->st.s != NULL) {
+		stats_add(p->st.s, p->st.resent, (double)n);
+		stats_set(p->st.s, p->st.waiting, failing);
+	}
 	if (failing && n > 0)
 		usleep(200000); /* not a spin while the server is away */
 	for (size_t i = 0; i < n; i++)
@@ -581,6 +602,8 @@ publish(struct pub *p, struct batch *b)
 		errx(1, "out of memory");
 	check_acks(p);
 	send_msg(p, m);
+	if (p->st.s != NULL)
+		stats_add(p->st.s, p->st.messages, 1);
 	fclose(b->fp);
 	free(b->buf);
 	b->buf = NULL;
@@ -657,6 +680,36 @@ free_batch(void *v)
 	free(b);
 }
 
+/* pub --stats: the periods up to now, with the acknowledgements that
+ * came since the last look (counted on the library's thread). */
+static void
+pub_stats_now(struct pub *p)
+{
+	long acked;
+
+	if (p->st.s == NULL)
+		return;
+	pthread_mutex_lock(&p->acks->mu);
+	acked = p->acks->messages;
+	pthread_mutex_unlock(&p->acks->mu);
+	stats_add(p->st.s, p->st.acked, (double)(acked - p->st.acked_before));
+	p->st.acked_before = acked;
+	stats_tick(p->st.s, ts_now());
+}
+
+static void
+pub_stats_open(struct pub_stats *st, const char *where, ts_us every)
+{
+	st->s = stats_open(where, "bus", NULL, every);
+	st->rows = stats_figure(st->s, "pub_rows", STATS_COUNT);
+	st->messages = stats_figure(st->s, "pub_messages", STATS_COUNT);
+	st->resent = stats_figure(st->s, "pub_resent", STATS_COUNT);
+	st->acked = stats_figure(st->s, "pub_acked", STATS_COUNT);
+	st->waiting = stats_figure(st->s, "pub_waiting", STATS_GAUGE);
+	stats_set(st->s, st->waiting, 0);
+	stats_tick(st->s, ts_now());
+}
+
 static int
 cmd_pub(int argc, char **argv, struct common *o)
 {
@@ -668,12 +721,15 @@ cmd_pub(int argc, char **argv, struct common *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "creds", required_argument, NULL, 'C' },
 		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "stats", required_argument, NULL, 'T' },
+		{ "stats-every", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct acks acks = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	struct pub p = { .o = o, .max = 1000, .linger_ms = 1000,
 	    .acks = &acks };
-	const char *tmpl = NULL, *name = "stdin";
+	const char *tmpl = NULL, *name = "stdin", *stats = NULL;
+	ts_us stats_every = 0;
 	struct csv_in *in;
 	struct strmap batches;
 	FILE *hfp;
@@ -692,6 +748,9 @@ cmd_pub(int argc, char **argv, struct common *o)
 		case 'v': verbose = 1; break;
 		case 'C': o->creds = optarg; break;
 		case 'A': o->ca = optarg; break;
+		case 'T': stats = optarg; break;
+		case 'E': stats_every = ts_from_sec(cli_seconds("--stats-every",
+		    optarg, 0.001, 86400)); break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}
@@ -700,6 +759,8 @@ cmd_pub(int argc, char **argv, struct common *o)
 		cli_usage_error("pub: --server and --subject are needed");
 	if (optind < argc)
 		cli_usage_error("pub: CSV comes on stdin");
+	if (stats != NULL)
+		pub_stats_open(&p.st, stats, stats_every);
 	in = csvin_new(stdin, name);
 	if (csvin_header(in) < 0)
 		errx(1, "%s", csvin_error(in));
@@ -715,12 +776,18 @@ cmd_pub(int argc, char **argv, struct common *o)
 	for (;;) {
 		char subject[512];
 		struct batch *b;
-		if (csvin_wait(in, p.nopen > 0 ? p.linger_ms : -1) == 0) {
+		int ms = p.nopen > 0 ? p.linger_ms : -1;
+		pub_stats_now(&p);
+		if (p.st.s != NULL && (ms < 0 || ms > STATS_WAKE_MS))
+			ms = STATS_WAKE_MS;     /* a quiet input's periods end */
+		if (csvin_wait(in, ms) == 0) {
 			flush_open(&p, 0);      /* lingered long enough */
 			continue;
 		}
 		if ((rc = csvin_read(in)) <= 0)
 			break;
+		if (p.st.s != NULL)
+			stats_add(p.st.s, p.st.rows, 1);
 		if (subject_of(in, tmpl, subject, sizeof subject) < 0) {
 			status = 1;
 			continue;
@@ -736,6 +803,8 @@ cmd_pub(int argc, char **argv, struct common *o)
 	}
 	flush_open(&p, 1);
 	drain(&p);
+	pub_stats_now(&p);
+	stats_close(p.st.s);
 	if (verbose)
 		warnx("%s: %ld messages acknowledged, %ld of them duplicates "
 		    "the server dropped", o->shown, acks.messages,
@@ -755,10 +824,29 @@ cmd_pub(int argc, char **argv, struct common *o)
 #define NAK_DELAY_MS 1000
 
 struct sub_opts {
-	const char *stream, *durable, *filter, *exec;
+	const char *stream, *durable, *filter, *exec, *stats;
 	int batch;
 	int64_t ack_wait_ms, exit_idle_ms;
+	ts_us stats_every;
 };
+
+/* sub --stats, named by the durable consumer: health/bus/DURABLE/... */
+struct sub_stats {
+	struct stats *s;
+	int messages, batches, refused, waiting;
+};
+
+static void
+sub_stats_open(struct sub_stats *st, const struct sub_opts *so)
+{
+	st->s = stats_open(so->stats, "bus", so->durable, so->stats_every);
+	st->messages = stats_figure(st->s, "sub_messages", STATS_COUNT);
+	st->batches = stats_figure(st->s, "sub_batches", STATS_COUNT);
+	st->refused = stats_figure(st->s, "sub_refused", STATS_COUNT);
+	st->waiting = stats_figure(st->s, "sub_waiting", STATS_GAUGE);
+	stats_set(st->s, st->waiting, 0);
+	stats_tick(st->s, ts_now());
+}
 
 /* Feed a batch to CMD (sh -c), the header first; its exit status, or -1
  * if it could not be run (said). */
@@ -842,9 +930,13 @@ cmd_sub(int argc, char **argv, struct common *o)
 		{ "exit-idle", required_argument, NULL, 'i' },
 		{ "creds", required_argument, NULL, 'C' },
 		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "stats", required_argument, NULL, 'T' },
+		{ "stats-every", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
-	struct sub_opts so = { NULL, NULL, NULL, NULL, 1000, 30000, 0 };
+	struct sub_opts so = { NULL, NULL, NULL, NULL, NULL, 1000, 30000, 0,
+		0 };
+	struct sub_stats st = { NULL, 0, 0, 0, 0 };
 	struct conn cn = { 0 };
 	jsSubOptions jso;
 	jsErrCode code = 0;
@@ -868,6 +960,9 @@ cmd_sub(int argc, char **argv, struct common *o)
 			break;
 		case 'i': so.exit_idle_ms = duration_ms("--exit-idle", optarg);
 			break;
+		case 'T': so.stats = optarg; break;
+		case 'E': so.stats_every = ts_from_sec(cli_seconds(
+		    "--stats-every", optarg, 0.001, 86400)); break;
 		case 'C': o->creds = optarg; break;
 		case 'A': o->ca = optarg; break;
 		case 'h': usage(0);
@@ -877,6 +972,8 @@ cmd_sub(int argc, char **argv, struct common *o)
 	if (o->server == NULL || so.stream == NULL || so.durable == NULL)
 		cli_usage_error("sub: --server, --stream and --durable are "
 		    "needed");
+	if (so.stats != NULL)
+		sub_stats_open(&st, &so);
 	if (connect_bus(&cn, o, 0, NULL) < 0)
 		return 1;
 	jsSubOptions_Init(&jso);
@@ -915,6 +1012,10 @@ cmd_sub(int argc, char **argv, struct common *o)
 		natsMsgList list = { 0 };
 		const char *h;
 		s = natsSubscription_Fetch(&list, sub, so.batch, 1000, &code);
+		if (st.s != NULL) {
+			stats_set(st.s, st.waiting, waiting > 0);
+			stats_tick(st.s, ts_now());
+		}
 		if (s == NATS_TIMEOUT) {
 			idle += 1000;
 			if (so.exit_idle_ms > 0 && idle >= so.exit_idle_ms)
@@ -938,6 +1039,11 @@ cmd_sub(int argc, char **argv, struct common *o)
 			warnx("%s: fetching again", o->shown);
 		waiting = 0;
 		idle = 0;
+		if (st.s != NULL) {
+			stats_set(st.s, st.waiting, 0);
+			stats_add(st.s, st.messages, list.Count);
+			stats_add(st.s, st.batches, 1);
+		}
 		if (natsMsgHeader_Get(list.Msgs[0], "Csv-Header", &h) != NATS_OK)
 			h = NULL;
 		if (h == NULL || (header != NULL && strcmp(h, header) != 0)) {
@@ -972,6 +1078,8 @@ cmd_sub(int argc, char **argv, struct common *o)
 			if (rc != 0)
 				warnx("%s: exited %d: %d messages not acknowledged"
 				    " (they come again)", so.exec, rc, list.Count);
+			if (rc != 0 && st.s != NULL)
+				stats_add(st.s, st.refused, list.Count);
 		} else {
 			for (int i = 0; i < list.Count; i++)
 				fwrite(natsMsg_GetData(list.Msgs[i]), 1,
@@ -986,6 +1094,7 @@ cmd_sub(int argc, char **argv, struct common *o)
 		}
 		natsMsgList_Destroy(&list);
 	}
+	stats_close(st.s);
 	free(header);
 	free(subj);
 	natsSubscription_Destroy(sub);

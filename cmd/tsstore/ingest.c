@@ -541,11 +541,7 @@ parse_options(int argc, char **argv, struct common *c, struct ingest_opts *o)
 static void
 open_stats(struct ingest_stats *st, const struct ingest_opts *o)
 {
-	char host[256] = "localhost";
-
-	gethostname(host, sizeof host - 1);
-	host[strcspn(host, ".")] = '\0';
-	st->s = stats_open(o->stats, "tsstore", host, o->stats_every);
+	st->s = stats_open(o->stats, "tsstore", NULL, o->stats_every);
 	st->rows = stats_figure(st->s, "rows", STATS_COUNT);
 	st->points = stats_figure(st->s, "points", STATS_COUNT);
 	st->bad = stats_figure(st->s, "bad_rows", STATS_COUNT);

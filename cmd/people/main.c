@@ -387,7 +387,7 @@ keep_sure_or_moving(struct looker *lk, int n)
  * once and stand still now (nothing moved on them): people who stopped
  * to talk fade into the background. (Searching where every track is kept
  * the false boxes on windows and vans alive, 16% too many people, and
- * cost 60% more time.) */
+ * cost 70% more time.) */
 static int
 add_stopped(struct looker *lk, const struct tracker *tr, int nblob)
 {

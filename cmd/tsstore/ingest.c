@@ -336,10 +336,11 @@ show_progress(struct ingest *g, int last)
 static void
 stats_now(struct ingest *g)
 {
-	ts_us now = ts_now();
+	ts_us now;
 
 	if (g->hs.s == NULL)
-		return;
+		return;         /* no clock read per row without --stats */
+	now = ts_now();
 	stats_set(g->hs.s, g->hs.pending, (double)writer_points(g->w));
 	if (g->hs.any)
 		stats_set(g->hs.s, g->hs.lag, ts_to_sec(now - g->hs.last_t));

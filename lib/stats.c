@@ -67,6 +67,12 @@ stats_open(const char *where, const char *program, const char *src,
 	return s;
 }
 
+ts_us
+stats_period(const char *arg)
+{
+	return ts_from_sec(cli_seconds("--stats-every", arg, 0.001, 86400));
+}
+
 int
 stats_figure(struct stats *s, const char *name, enum stats_kind kind)
 {

@@ -27,6 +27,9 @@ struct stats;
  * a message if where cannot be opened. */
 struct stats *stats_open(const char *where, const char *program,
     const char *src, ts_us period);
+/* --stats-every's argument: a duration of 1 ms to a day, else a usage
+ * error naming it. */
+ts_us stats_period(const char *arg);
 /* A figure: its index for stats_add and stats_set. */
 int stats_figure(struct stats *s, const char *name, enum stats_kind kind);
 void stats_add(struct stats *s, int figure, double n);

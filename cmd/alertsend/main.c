@@ -11,6 +11,7 @@
 
 #include "alertsend.h"
 #include "cli.h"
+#include "stats.h"
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -157,10 +158,7 @@ parse_options(int argc, char **argv)
 			    optarg, 0, 86400));
 			break;
 		case 'S': policy.stats = optarg; break;
-		case 'E':
-			policy.stats_every = ts_from_sec(cli_seconds(
-			    "--stats-every", optarg, 0.001, 86400));
-			break;
+		case 'E': policy.stats_every = stats_period(optarg); break;
 		case 'h': usage(0);
 		case 'V': cli_version();
 		default: cli_usage_hint();

@@ -749,8 +749,7 @@ cmd_pub(int argc, char **argv, struct common *o)
 		case 'C': o->creds = optarg; break;
 		case 'A': o->ca = optarg; break;
 		case 'T': stats = optarg; break;
-		case 'E': stats_every = ts_from_sec(cli_seconds("--stats-every",
-		    optarg, 0.001, 86400)); break;
+		case 'E': stats_every = stats_period(optarg); break;
 		case 'h': usage(0);
 		default: cli_usage_hint();
 		}
@@ -961,8 +960,7 @@ cmd_sub(int argc, char **argv, struct common *o)
 		case 'i': so.exit_idle_ms = duration_ms("--exit-idle", optarg);
 			break;
 		case 'T': so.stats = optarg; break;
-		case 'E': so.stats_every = ts_from_sec(cli_seconds(
-		    "--stats-every", optarg, 0.001, 86400)); break;
+		case 'E': so.stats_every = stats_period(optarg); break;
 		case 'C': o->creds = optarg; break;
 		case 'A': o->ca = optarg; break;
 		case 'h': usage(0);

@@ -530,8 +530,7 @@ cmd_record(int argc, char **argv)
 		case 'f': o.in.format = optarg; break;
 		case 'S': o.fsync = 1; break;
 		case 'T': o.stats = optarg; break;
-		case 'E': o.stats_every = ts_from_sec(cli_seconds("--stats-every",
-		    optarg, 1e-3, 86400)); break;
+		case 'E': o.stats_every = stats_period(optarg); break;
 		case 'R': o.retry_for = cli_seconds("--retry-for", optarg, 1e-3,
 		    1e9); break;
 		case 'h': usage(0);

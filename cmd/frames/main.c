@@ -14,6 +14,7 @@
 #include "avinput.h"
 #include "cli.h"
 #include "frames.h"
+#include "stats.h"
 
 static void
 usage(FILE *fp, int status)
@@ -170,8 +171,7 @@ parse_option(int c, const char *arg, struct options *opt)
 	case OPT_INFO: opt->info = 1; break;
 	case OPT_STATS: opt->stats = arg; break;
 	case OPT_STATS_EVERY:
-		opt->stats_every = (ts_us)(cli_seconds("--stats-every", arg,
-		    0.001, 86400) * 1e6);
+		opt->stats_every = stats_period(arg);
 		break;
 	case 'v': opt->verbose = 1; break;
 	case 'h': usage(stdout, 0); break;

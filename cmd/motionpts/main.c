@@ -170,8 +170,7 @@ parse_option(int c, const char *arg, struct options *opt)
 	case OPT_VERSION: cli_version(); break;
 	case OPT_STATS: opt->stats = arg; break;
 	case OPT_STATS_EVERY:
-		opt->stats_every = (ts_us)(cli_seconds("--stats-every", arg,
-		    0.001, 86400) * 1e6);
+		opt->stats_every = stats_period(arg);
 		break;
 	default: cli_usage_hint();
 	}

@@ -779,9 +779,7 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'i': opt->iso = 1; break;
 		case 'T': opt->stats = optarg; break;
-		case 'P': opt->stats_every = (ts_us)(cli_seconds(
-		    "--stats-every", optarg, 0.001, 86400) * 1e6);
-			break;
+		case 'P': opt->stats_every = stats_period(optarg); break;
 		case 'v': opt->verbose = 1; break;
 		case 'h': usage(0);
 		case 'V': cli_version();

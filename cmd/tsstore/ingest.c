@@ -525,10 +525,7 @@ parse_options(int argc, char **argv, struct common *c, struct ingest_opts *o)
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'S': o->stats = optarg; break;
-		case 'E':
-			o->stats_every = ts_from_sec(cli_seconds(
-			    "--stats-every", optarg, 0.001, 86400));
-			break;
+		case 'E': o->stats_every = stats_period(optarg); break;
 		}
 	}
 	if (!o->wide && (o->template != NULL || o->values != NULL))

@@ -132,6 +132,12 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The tracker's test takes people's own track.c.
+$(B)/tests/unit/test_track.o: ALL_CPPFLAGS += -Icmd/people
+$(B)/tests/unit/test_track: $(B)/tests/unit/test_track.o \
+		$(B)/cmd/people/track.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -241,7 +241,9 @@ motion_cost(const struct track *t, const struct vis_box *b)
 	return d / GATE + size / logf(SIZE_GATE);
 }
 
-/* A lost track and a detection: how unlike they look, if near enough. */
+/* A lost track and a detection: how unlike they look, if near enough and
+ * within rejoin frames (lost tracks are dropped after a look's pairing:
+ * without the check here, up to --every frames late). */
 static double
 rejoin_cost(const struct tracker *tr, const struct track *t,
     const struct vis_box *b, const float *hist, long frame)
@@ -250,7 +252,8 @@ rejoin_cost(const struct tracker *tr, const struct track *t,
 	float reach = t->h * (0.5f + WALK * (float)(frame - t->lframe) /
 	    tr->fps), like;
 
-	if (dx * dx + dy * dy > reach * reach ||
+	if (frame - t->lframe > tr->rejoin ||
+	    dx * dx + dy * dy > reach * reach ||
 	    fabsf(logf(b->h / t->h)) > logf(SIZE_GATE))
 		return NEVER;
 	like = likeness(t->hist, hist);

@@ -121,23 +121,30 @@ hidden_then_back(long back, float dx, uint8_t upper, uint8_t lower,
 static void
 rejoin(void)
 {
-	long r, id;
+	static const struct {
+		long back;              /* the frame they are seen again */
+		float dx;               /* px off where the walk took them */
+		uint8_t upper, lower;   /* their shades then */
+		long id;                /* the track that takes them */
+		const char *what;
+	} c[] = {
+		{ 24, 0, 220, 30, 1, "alike, near, 1.5 s later: re-joined" },
+		{ 24, 0, 30, 220, 2, "dressed the other way round: a new "
+		    "track" },
+		{ 24, 250, 220, 30, 2, "250 px past where the walk took them "
+		    "in 1.5 s: a new track" },
+		{ 36, 0, 220, 30, 1, "2.7 s later, within --rejoin 3: "
+		    "re-joined" },
+		{ 42, 0, 220, 30, 2, "3.3 s later, past --rejoin 3: a new "
+		    "track" },
+	};
 
-	id = hidden_then_back(24, 0, 220, 30, &r);
-	ok(id == 1 && r == 1, "alike, near, 1.5 s later: re-joined "
-	    "(id %ld, rejoined %ld)", id, r);
-	id = hidden_then_back(24, 0, 30, 220, &r);
-	ok(id == 2 && r == 0, "dressed the other way round: a new track "
-	    "(id %ld)", id);
-	id = hidden_then_back(24, 250, 220, 30, &r);
-	ok(id == 2 && r == 0, "250 px past where the walk took them in "
-	    "1.5 s: a new track (id %ld)", id);
-	id = hidden_then_back(36, 0, 220, 30, &r);
-	ok(id == 1 && r == 1, "2.7 s later, within --rejoin 3: re-joined "
-	    "(id %ld)", id);
-	id = hidden_then_back(42, 0, 220, 30, &r);
-	ok(id == 2 && r == 0, "3.3 s later, past --rejoin 3: a new track "
-	    "(id %ld)", id);
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		long r, id = hidden_then_back(c[i].back, c[i].dx, c[i].upper,
+		    c[i].lower, &r);
+		ok(id == c[i].id && r == (c[i].id == 1), "%s (id %ld, "
+		    "rejoined %ld)", c[i].what, id, r);
+	}
 }
 
 int
